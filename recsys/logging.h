@@ -1,0 +1,38 @@
+// Minimal logging facade: levelled lines on stderr with a timestamp. Libraries log through it and
+// never write to std::cout; results meant for the user are printed by the CLI only.
+#pragma once
+
+#include <sstream>
+#include <string>
+
+namespace recsys {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3, kOff = 4 };
+
+void set_log_level(LogLevel level);
+LogLevel log_level();
+// Parses "debug", "info", "warning", "error", "off"; throws on anything else.
+LogLevel parse_log_level(const std::string& name);
+
+namespace internal {
+class LogLine {
+ public:
+  explicit LogLine(LogLevel level) : level_(level) {}
+  ~LogLine();
+  template <typename T>
+  LogLine& operator<<(const T& v) {
+    os_ << v;
+    return *this;
+  }
+
+ private:
+  LogLevel level_;
+  std::ostringstream os_;
+};
+}  // namespace internal
+}  // namespace recsys
+
+#define RECSYS_LOG(level)                                                    \
+  if (::recsys::LogLevel::k##level < ::recsys::log_level()) {                \
+  } else                                                                     \
+    ::recsys::internal::LogLine(::recsys::LogLevel::k##level)
