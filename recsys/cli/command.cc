@@ -1,0 +1,87 @@
+#include "recsys/cli/command.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "recsys/error.h"
+#include "recsys/logging.h"
+
+namespace recsys::cli {
+
+void CommandRegistry::add(CommandInfo info) {
+  const std::string name = info.name;
+  commands_[name] = std::move(info);
+}
+
+const CommandInfo* CommandRegistry::find(const std::string& name) const {
+  auto it = commands_.find(name);
+  return it == commands_.end() ? nullptr : &it->second;
+}
+
+std::string CommandRegistry::usage() const {
+  std::ostringstream os;
+  os << "usage: recsys <command> [options]   (recsys <command> --help for details)\n\ncommands:\n";
+  for (const auto& [name, info] : commands_) {
+    os << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ')
+       << info.summary << "\n";
+  }
+  return os.str();
+}
+
+bool parse_options(const std::string& usage, const std::vector<std::string>& args,
+                   po::options_description& desc, po::variables_map& vm,
+                   const po::positional_options_description* positional) {
+  po::options_description common("Common options");
+  std::string config_file;
+  std::string level;
+  common.add_options()("help,h", "show this help")(
+      "config", po::value<std::string>(&config_file), "read options from an INI file")(
+      "log-level", po::value<std::string>(&level)->default_value("info"),
+      "debug|info|warning|error|off");
+  po::options_description all;
+  all.add(desc).add(common);
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << usage << "\n\n" << all << std::endl;
+      return false;
+    }
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      RECSYS_CHECK(in.good(), "cannot read config file '", path, "'");
+      // Options stored first win, so the command line (stored above) overrides the file.
+      po::store(po::parse_config_file(in, all, /*allow_unregistered=*/false), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    RECSYS_THROW(ErrorCode::kInvalidArgument, e.what(), " (see --help)");
+  }
+  set_log_level(parse_log_level(level));
+  return true;
+}
+
+int dispatch_subcommand(const std::string& group, const std::vector<std::string>& args,
+                        const std::vector<CommandInfo>& subs) {
+  auto print_usage = [&](std::ostream& os) {
+    os << "usage: recsys " << group << " <subcommand> [options]\n\nsubcommands:\n";
+    for (const auto& s : subs) os << "  " << s.name << "\t" << s.summary << "\n";
+  };
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    print_usage(std::cout);
+    return args.empty() ? 2 : 0;
+  }
+  for (const auto& s : subs) {
+    if (s.name == args[0]) return s.run({args.begin() + 1, args.end()});
+  }
+  std::string valid;
+  for (const auto& s : subs) valid += (valid.empty() ? "" : ", ") + s.name;
+  RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown subcommand 'recsys ", group, " ", args[0],
+               "' (valid: ", valid, ")");
+}
+
+}  // namespace recsys::cli

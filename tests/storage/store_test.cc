@@ -1,0 +1,211 @@
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "recsys/error.h"
+
+namespace recsys::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("recsys_store_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "store").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static Dataset make_dataset(size_t num_items = 5) {
+    Dataset d;
+    d.name = "tiny";
+    for (size_t i = 0; i < num_items; ++i) {
+      ItemRecord it;
+      it.external_id = "A" + std::to_string(i);
+      it.title = "Item \"" + std::to_string(i) + "\" \xc3\xa9";
+      it.categories = {{"Beauty", "Makeup"}, {"Beauty", "Nails", "Polish"}};
+      it.text = "text " + std::to_string(i);
+      d.items.push_back(it);
+    }
+    d.users.push_back({"u1", {0, 1, 2}, {10, 20, 30}});
+    d.users.push_back({"u2", {3, 4, 0, 1}, {5, 5, 6, 7}});
+    d.finalize_stats();
+    return d;
+  }
+
+  static IdMap make_map(const std::string& name, Token first) {
+    IdMap m;
+    m.name = name;
+    m.method = "test";
+    m.vocab = {8, 8, 4};
+    for (Token i = 0; i < 5; ++i) m.ids.push_back({Token(first + i / 2), Token(i % 2), 0});
+    return m;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, DatasetRoundTrip) {
+  const Dataset d = make_dataset();
+  Store::write_dataset(path_, d, "{\"k\":1}", false);
+  auto store = Store::open(path_);
+  EXPECT_EQ(store->stats().num_items, 5u);
+  EXPECT_EQ(store->stats().num_users, 2u);
+  EXPECT_EQ(store->stats().num_interactions, 7u);
+  EXPECT_EQ(store->dataset_name(), "tiny");
+  EXPECT_EQ(store->ingest_config_json(), "{\"k\":1}");
+  auto item = store->get_item(3);
+  ASSERT_TRUE(item);
+  EXPECT_EQ(item->external_id, "A3");
+  EXPECT_EQ(item->title, d.items[3].title);
+  EXPECT_EQ(item->categories, d.items[3].categories);
+  EXPECT_EQ(store->find_item("A4"), std::optional<ItemIndex>(4));
+  EXPECT_FALSE(store->find_item("nope"));
+  EXPECT_FALSE(store->get_item(99));
+  auto user = store->get_user(1);
+  ASSERT_TRUE(user);
+  EXPECT_EQ(user->items, d.users[1].items);
+  EXPECT_EQ(user->timestamps, d.users[1].timestamps);
+  EXPECT_EQ(store->find_user("u2"), std::optional<UserIndex>(1));
+  const Dataset back = store->load_dataset();
+  ASSERT_EQ(back.items.size(), 5u);
+  EXPECT_EQ(back.items[2].text, "text 2");
+  EXPECT_EQ(back.users[0].items, d.users[0].items);
+  auto batch = store->get_items_by_key({"A1", "missing", "A0"});
+  ASSERT_EQ(batch.size(), 3u);
+  ASSERT_TRUE(batch[0]);
+  EXPECT_EQ(batch[0]->first, 1u);
+  EXPECT_FALSE(batch[1]);
+  EXPECT_EQ(batch[2]->second.external_id, "A0");
+}
+
+TEST_F(StoreTest, RefusesToOverwriteUnlessAsked) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  EXPECT_THROW(Store::write_dataset(path_, make_dataset(3), "{}", false), Error);
+  Store::write_dataset(path_, make_dataset(3), "{}", true);
+  EXPECT_EQ(Store::open(path_)->stats().num_items, 3u);
+}
+
+TEST_F(StoreTest, MissingStoreIsNotFound) {
+  try {
+    Store::open(path_);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  }
+}
+
+TEST_F(StoreTest, InterruptedIngestLeavesNoCompleteStore) {
+  EXPECT_THROW(Store::write_dataset(path_, make_dataset(), "{}", false, /*fail_after=*/3), Error);
+  EXPECT_FALSE(fs::exists(path_));
+  EXPECT_THROW(Store::open(path_), Error);
+  // No staging leftovers either.
+  for (const auto& e : fs::directory_iterator(dir_)) ADD_FAILURE() << "leftover " << e.path();
+  // An interrupted re-ingest keeps the previous complete store intact.
+  Store::write_dataset(path_, make_dataset(5), "{}", false);
+  EXPECT_THROW(Store::write_dataset(path_, make_dataset(4), "{}", true, 2), Error);
+  EXPECT_EQ(Store::open(path_)->stats().num_items, 5u);
+}
+
+TEST_F(StoreTest, RejectsUnknownFormatVersionAndIncompleteStore) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  // Rewrite reserved keys through a raw write: simulate a store from another version.
+  {
+    auto store = Store::open(path_, Store::Mode::kReadWrite);
+    EXPECT_THROW(store->put_meta("format_version", "99"), Error);
+  }
+  // A directory that is a RocksDB database without the complete marker is refused.
+  const std::string other = (dir_ / "other").string();
+  EXPECT_THROW(Store::write_dataset(other, make_dataset(), "{}", false, 0), Error);
+  EXPECT_FALSE(fs::exists(other));
+}
+
+TEST_F(StoreTest, IdMapRoundTripAndLookups) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  auto store = Store::open(path_, Store::Mode::kReadWrite);
+  IdMap m = make_map("rk", 2);
+  m.report_json = "{\"ami\":0.5}";
+  store->write_id_map(m);
+  auto back = store->load_id_map("rk");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->ids, m.ids);
+  EXPECT_EQ(back->vocab, m.vocab);
+  EXPECT_EQ(back->report_json, m.report_json);
+  EXPECT_EQ(store->semantic_id("rk", 3), std::optional<SemanticId>(m.ids[3]));
+  EXPECT_EQ(store->item_by_semantic_id("rk", m.ids[4]), std::optional<ItemIndex>(4));
+  EXPECT_FALSE(store->item_by_semantic_id("rk", {7, 7, 3}));
+  EXPECT_FALSE(store->item_by_semantic_id("rk", {2}));
+  EXPECT_THROW(store->semantic_id("absent", 0), Error);
+  // Prefix 2 holds items 0 and 1 (ids 2-0-0, 2-1-0); prefix 3 holds 2 and 3.
+  auto p = store->items_by_prefix("rk", {3}, 10);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].second, 2u);
+  EXPECT_EQ(p[1].second, 3u);
+  EXPECT_EQ(store->items_by_prefix("rk", {}, 100).size(), 5u);
+  EXPECT_EQ(store->items_by_prefix("rk", {3, 1}, 10).size(), 1u);
+  EXPECT_TRUE(store->items_by_prefix("rk", {9}, 10).empty());
+  // Paging with a cursor visits every item exactly once, in token order.
+  std::vector<ItemIndex> seen;
+  std::optional<SemanticId> cursor;
+  for (;;) {
+    auto page = store->items_by_prefix("rk", {}, 2, cursor);
+    if (page.empty()) break;
+    for (auto& [id, item] : page) seen.push_back(item);
+    cursor = page.back().first;
+  }
+  EXPECT_EQ(seen, (std::vector<ItemIndex>{0, 1, 2, 3, 4}));
+}
+
+TEST_F(StoreTest, SeveralMapsSideBySideAndNewVersionReplacesOld) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  auto store = Store::open(path_, Store::Mode::kReadWrite);
+  store->write_id_map(make_map("a", 0));
+  store->write_id_map(make_map("b", 4));
+  EXPECT_EQ(store->list_id_maps().size(), 2u);
+  store->write_id_map(make_map("a", 1));
+  EXPECT_EQ(store->map_info("a")->version, 2u);
+  EXPECT_EQ(store->load_id_map("a")->ids[0], (SemanticId{1, 0, 0}));
+  EXPECT_EQ(store->load_id_map("b")->ids[0], (SemanticId{4, 0, 0}));
+  // The old version's reverse rows are gone: prefix 0 is empty in map a now.
+  EXPECT_TRUE(store->items_by_prefix("a", {0}, 10).empty());
+}
+
+TEST_F(StoreTest, InterruptedMapWriteKeepsPreviousMapsAndHidesNewOne) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  auto store = Store::open(path_, Store::Mode::kReadWrite);
+  store->write_id_map(make_map("a", 0));
+  EXPECT_THROW(store->write_id_map(make_map("a", 3), /*fail_after=*/2), Error);
+  EXPECT_THROW(store->write_id_map(make_map("fresh", 3), 2), Error);
+  EXPECT_FALSE(store->map_info("fresh"));
+  EXPECT_EQ(store->load_id_map("a")->ids, make_map("a", 0).ids);
+  EXPECT_EQ(store->items_by_prefix("a", {}, 100).size(), 5u);
+  // A retry after the crash succeeds and leaves no stale rows of the failed attempt.
+  store->write_id_map(make_map("fresh", 3));
+  EXPECT_EQ(store->items_by_prefix("fresh", {}, 100).size(), 5u);
+}
+
+TEST_F(StoreTest, WriteIdMapValidatesInput) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  auto store = Store::open(path_, Store::Mode::kReadWrite);
+  IdMap dup = make_map("d", 0);
+  dup.ids[1] = dup.ids[0];
+  EXPECT_THROW(store->write_id_map(dup), Error);
+  IdMap short_map = make_map("s", 0);
+  short_map.ids.pop_back();
+  EXPECT_THROW(store->write_id_map(short_map), Error);
+  EXPECT_THROW(store->write_id_map(make_map("bad/name", 0)), Error);
+  auto ro = Store::open(path_);
+  EXPECT_THROW(ro->write_id_map(make_map("x", 0)), Error);
+}
+
+}  // namespace
+}  // namespace recsys::storage
