@@ -21,8 +21,7 @@ const char* error_code_name(ErrorCode code);
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   ErrorCode code() const { return code_; }
 
  private:
@@ -48,9 +47,9 @@ std::string concat(const Args&... args) {
   ::recsys::internal::throw_error(code, __FILE__, __LINE__, ::recsys::internal::concat(__VA_ARGS__))
 
 // Checks a condition on user input; throws kInvalidArgument naming the failed condition.
-#define RECSYS_CHECK(cond, ...)                                                             \
-  do {                                                                                      \
-    if (!(cond))                                                                            \
-      ::recsys::internal::throw_error(::recsys::ErrorCode::kInvalidArgument, __FILE__,      \
-                                      __LINE__, ::recsys::internal::concat(__VA_ARGS__));   \
+#define RECSYS_CHECK(cond, ...)                                                                  \
+  do {                                                                                           \
+    if (!(cond))                                                                                 \
+      ::recsys::internal::throw_error(::recsys::ErrorCode::kInvalidArgument, __FILE__, __LINE__, \
+                                      ::recsys::internal::concat(__VA_ARGS__));                  \
   } while (0)

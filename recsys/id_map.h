@@ -11,12 +11,12 @@
 namespace recsys {
 
 struct IdMap {
-  std::string name;                // e.g. "rqvae", "rkmeans", "lmindexer"
-  std::string method;              // the indexer that produced it
-  std::vector<uint32_t> vocab;     // vocabulary size per position, suffix last
-  std::vector<SemanticId> ids;     // ids[item], all of length vocab.size()
-  std::string config_json;         // effective config of the indexer
-  std::string report_json;         // quality report, may be empty
+  std::string name;             // e.g. "rqvae", "rkmeans", "lmindexer"
+  std::string method;           // the indexer that produced it
+  std::vector<uint32_t> vocab;  // vocabulary size per position, suffix last
+  std::vector<SemanticId> ids;  // ids[item], all of length vocab.size()
+  std::string config_json;      // effective config of the indexer
+  std::string report_json;      // quality report, may be empty
 
   size_t length() const { return vocab.size(); }
   size_t num_items() const { return ids.size(); }

@@ -32,7 +32,7 @@ class LogLine {
 }  // namespace internal
 }  // namespace recsys
 
-#define RECSYS_LOG(level)                                                    \
-  if (::recsys::LogLevel::k##level < ::recsys::log_level()) {                \
-  } else                                                                     \
+#define RECSYS_LOG(level)                                     \
+  if (::recsys::LogLevel::k##level < ::recsys::log_level()) { \
+  } else                                                      \
     ::recsys::internal::LogLine(::recsys::LogLevel::k##level)

@@ -68,8 +68,8 @@ void Progress::report(bool final, const std::string& extra) {
                   100.0 * double(c) / double(total_), r, unit_.c_str(),
                   format_duration(eta).c_str());
   } else {
-    std::snprintf(buf, sizeof(buf), "%s: %llu %s %.0f %s/s", label_.c_str(),
-                  (unsigned long long)c, unit_.c_str(), r, unit_.c_str());
+    std::snprintf(buf, sizeof(buf), "%s: %llu %s %.0f %s/s", label_.c_str(), (unsigned long long)c,
+                  unit_.c_str(), r, unit_.c_str());
   }
   if (extra.empty()) {
     RECSYS_LOG(Info) << buf;

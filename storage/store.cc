@@ -21,8 +21,8 @@ using namespace internal;
 
 namespace {
 
-const char* const kColumnFamilies[] = {"default", "meta",  "items", "item_keys",
-                                       "users",   "user_keys", "sid", "sid_rev"};
+const char* const kColumnFamilies[] = {"default", "meta",      "items", "item_keys",
+                                       "users",   "user_keys", "sid",   "sid_rev"};
 enum Cf { kDefault, kMeta, kItems, kItemKeys, kUsers, kUserKeys, kSid, kSidRev, kNumCf };
 
 constexpr const char* kCompleteKey = "complete";
@@ -124,9 +124,8 @@ struct Store::Impl {
       descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* raw = nullptr;
     rocksdb::Options opts = db_options();
-    rocksdb::Status s =
-        read_only ? rocksdb::DB::OpenForReadOnly(opts, path, descs, &cf, &raw)
-                  : rocksdb::DB::Open(opts, path, descs, &cf, &raw);
+    rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(opts, path, descs, &cf, &raw)
+                                  : rocksdb::DB::Open(opts, path, descs, &cf, &raw);
     check(s, "cannot open store '" + path + "'");
     db.reset(raw);
   }
@@ -262,8 +261,8 @@ std::vector<std::optional<std::pair<ItemIndex, ItemRecord>>> Store::get_items_by
   std::vector<rocksdb::Slice> keys(external_ids.begin(), external_ids.end());
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf[kItemKeys], n, keys.data(),
-                      values.data(), statuses.data());
+  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf[kItemKeys], n, keys.data(), values.data(),
+                      statuses.data());
   std::vector<std::string> index_keys;
   std::vector<size_t> positions;
   for (size_t i = 0; i < n; ++i) {
@@ -338,8 +337,8 @@ void Store::write_id_map(const IdMap& map, int64_t fail_after_items) {
   check_map_name(map.name);
   map.validate();
   const DatasetStats st = stats();
-  RECSYS_CHECK(map.num_items() == st.num_items, "ID map '", map.name, "' covers ",
-               map.num_items(), " items, the store has ", st.num_items);
+  RECSYS_CHECK(map.num_items() == st.num_items, "ID map '", map.name, "' covers ", map.num_items(),
+               " items, the store has ", st.num_items);
   const auto previous = map_info(map.name);
   // Versions only grow; a crashed earlier attempt may have left rows of `version`: clear them.
   uint32_t version = previous ? previous->version + 1 : 1;
@@ -359,8 +358,8 @@ void Store::write_id_map(const IdMap& map, int64_t fail_after_items) {
   std::string key, value;
   for (size_t i = 0; i < map.ids.size(); ++i) {
     if (fail_after_items >= 0 && int64_t(i) == fail_after_items)
-      RECSYS_THROW(ErrorCode::kIOError, "simulated failure after ", i, " items of map '",
-                   map.name, "'");
+      RECSYS_THROW(ErrorCode::kIOError, "simulated failure after ", i, " items of map '", map.name,
+                   "'");
     key = prefix;
     put_be32(key, uint32_t(i));
     value.clear();
@@ -371,9 +370,9 @@ void Store::write_id_map(const IdMap& map, int64_t fail_after_items) {
     batch.Put(impl_->cf[kSidRev], key, index_key(uint32_t(i)));
     if (batch.Count() >= 50000) impl_->write(batch, false);
   }
-  json info = {{"method", map.method},       {"version", version},
-               {"vocab", map.vocab},         {"num_items", map.num_items()},
-               {"config", map.config_json},  {"report", map.report_json}};
+  json info = {{"method", map.method},      {"version", version},
+               {"vocab", map.vocab},        {"num_items", map.num_items()},
+               {"config", map.config_json}, {"report", map.report_json}};
   // The meta pointer flips in the same batch as the last rows, synced: the map becomes visible
   // all at once, only when complete.
   batch.Put(impl_->cf[kMeta], kMapPrefix + map.name, info.dump());
@@ -473,8 +472,8 @@ std::vector<std::pair<SemanticId, ItemIndex>> Store::items_by_prefix(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf[kSidRev]));
   for (it->Seek(seek); it->Valid() && it->key().starts_with(scan_prefix) && out.size() < limit;
        it->Next()) {
-    SemanticId id = get_tokens(std::string_view(it->key().data() + base.size(),
-                                                it->key().size() - base.size()));
+    SemanticId id = get_tokens(
+        std::string_view(it->key().data() + base.size(), it->key().size() - base.size()));
     if (after && id == *after) continue;
     out.emplace_back(std::move(id), get_be32(it->value().data()));
   }

@@ -23,8 +23,8 @@ std::string CommandRegistry::usage() const {
   std::ostringstream os;
   os << "usage: recsys <command> [options]   (recsys <command> --help for details)\n\ncommands:\n";
   for (const auto& [name, info] : commands_) {
-    os << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ')
-       << info.summary << "\n";
+    os << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ') << info.summary
+       << "\n";
   }
   return os.str();
 }
@@ -35,8 +35,8 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
   po::options_description common("Common options");
   std::string config_file;
   std::string level;
-  common.add_options()("help,h", "show this help")(
-      "config", po::value<std::string>(&config_file), "read options from an INI file")(
+  common.add_options()("help,h", "show this help")("config", po::value<std::string>(&config_file),
+                                                   "read options from an INI file")(
       "log-level", po::value<std::string>(&level)->default_value("info"),
       "debug|info|warning|error|off");
   po::options_description all;

@@ -1,0 +1,84 @@
+#include "datasets/line_reader.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "recsys/error.h"
+
+namespace recsys::data {
+
+namespace {
+
+std::string read_raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) RECSYS_THROW(ErrorCode::kIOError, "cannot open '", path, "'");
+  std::string data;
+  in.seekg(0, std::ios::end);
+  data.resize(size_t(in.tellg()));
+  in.seekg(0);
+  in.read(data.data(), std::streamsize(data.size()));
+  if (!in) RECSYS_THROW(ErrorCode::kIOError, "cannot read '", path, "'");
+  return data;
+}
+
+std::string gunzip(const std::string& path, const std::string& compressed) {
+  z_stream zs{};
+  // 16 + MAX_WBITS: gzip wrapper; concatenated members are handled by the loop below.
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    RECSYS_THROW(ErrorCode::kInternal, "zlib init failed");
+  std::string out;
+  out.reserve(compressed.size() * 6);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  zs.avail_in = uInt(compressed.size());
+  char buf[1 << 16];
+  int ret = Z_OK;
+  for (;;) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    ret = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - zs.avail_out);
+    if (ret == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      inflateReset(&zs);  // next gzip member
+      continue;
+    }
+    if (ret == Z_BUF_ERROR && zs.avail_in == 0) break;  // input ended mid-stream
+    if (ret != Z_OK) {
+      const std::string msg = zs.msg ? zs.msg : "unknown zlib error";
+      inflateEnd(&zs);
+      RECSYS_THROW(ErrorCode::kCorruption, "'", path, "' is not a valid gzip file (", msg,
+                   ") after ", out.size(), " decompressed bytes");
+    }
+  }
+  inflateEnd(&zs);
+  if (ret != Z_STREAM_END)
+    RECSYS_THROW(ErrorCode::kCorruption, "'", path,
+                 "' is truncated: the gzip stream ends early after ", out.size(),
+                 " decompressed bytes");
+  return out;
+}
+
+}  // namespace
+
+TextFile::TextFile(std::string path) : path_(std::move(path)) {
+  if (!std::filesystem::exists(path_)) RECSYS_THROW(ErrorCode::kNotFound, "no file '", path_, "'");
+  std::string raw = read_raw(path_);
+  const bool gz = raw.size() >= 2 && uint8_t(raw[0]) == 0x1f && uint8_t(raw[1]) == 0x8b;
+  data_ = gz ? gunzip(path_, raw) : std::move(raw);
+  size_t start = 0;
+  const size_t n = data_.size();
+  lines_.reserve(n / 64);
+  while (start < n) {
+    size_t end = data_.find('\n', start);
+    if (end == std::string::npos) end = n;
+    size_t stop = end;
+    if (stop > start && data_[stop - 1] == '\r') --stop;
+    lines_.emplace_back(data_.data() + start, stop - start);
+    start = end + 1;
+  }
+}
+
+}  // namespace recsys::data

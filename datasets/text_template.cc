@@ -1,0 +1,144 @@
+#include "datasets/text_template.h"
+
+#include <cstring>
+#include <sstream>
+#include <unordered_set>
+
+#include "recsys/error.h"
+
+namespace recsys::data {
+
+namespace {
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out.push_back(char(cp));
+  } else if (cp < 0x800) {
+    out.push_back(char(0xC0 | (cp >> 6)));
+    out.push_back(char(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(char(0xE0 | (cp >> 12)));
+    out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(char(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(char(0xF0 | (cp >> 18)));
+    out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(char(0x80 | (cp & 0x3F)));
+  }
+}
+
+struct Entity {
+  const char* name;
+  uint32_t cp;
+};
+const Entity kEntities[] = {
+    {"amp", '&'},      {"lt", '<'},       {"gt", '>'},        {"quot", '"'},     {"apos", '\''},
+    {"nbsp", ' '},     {"ndash", 0x2013}, {"mdash", 0x2014},  {"rsquo", 0x2019}, {"lsquo", 0x2018},
+    {"rdquo", 0x201D}, {"ldquo", 0x201C}, {"hellip", 0x2026}, {"reg", 0xAE},     {"trade", 0x2122},
+    {"copy", 0xA9},    {"eacute", 0xE9},  {"deg", 0xB0}};
+
+}  // namespace
+
+std::string clean_text(const std::string& raw) {
+  std::string decoded;
+  decoded.reserve(raw.size());
+  for (size_t i = 0; i < raw.size();) {
+    if (raw[i] == '&') {
+      const size_t semi = raw.find(';', i + 1);
+      if (semi != std::string::npos && semi - i <= 10) {
+        const std::string name = raw.substr(i + 1, semi - i - 1);
+        bool done = false;
+        if (name.size() >= 2 && name[0] == '#') {
+          const bool hex = name[1] == 'x' || name[1] == 'X';
+          const std::string digits = name.substr(hex ? 2 : 1);
+          if (!digits.empty() &&
+              digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") ==
+                  std::string::npos) {
+            append_utf8(decoded, uint32_t(std::stoul(digits, nullptr, hex ? 16 : 10)));
+            done = true;
+          }
+        } else {
+          for (const auto& e : kEntities)
+            if (name == e.name) {
+              append_utf8(decoded, e.cp);
+              done = true;
+              break;
+            }
+        }
+        if (done) {
+          i = semi + 1;
+          continue;
+        }
+      }
+    }
+    decoded.push_back(raw[i++]);
+  }
+  // collapse whitespace, trim
+  std::string out;
+  out.reserve(decoded.size());
+  bool space = false;
+  for (char c : decoded) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = !out.empty();
+    } else {
+      if (space) out.push_back(' ');
+      space = false;
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> flatten_categories(const std::vector<std::vector<std::string>>& paths) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const auto& path : paths)
+    for (const auto& c : path)
+      if (!c.empty() && seen.insert(c).second) out.push_back(c);
+  return out;
+}
+
+TextTemplate::TextTemplate(const std::string& fields) {
+  std::stringstream ss(fields);
+  std::string f;
+  while (std::getline(ss, f, ',')) {
+    if (f.empty()) continue;
+    RECSYS_CHECK(
+        f == "title" || f == "brand" || f == "categories" || f == "description" || f == "price",
+        "unknown text field '", f, "' (valid: title, brand, categories, description, price)");
+    fields_.push_back(f);
+  }
+  RECSYS_CHECK(!fields_.empty(), "the item text template needs at least one field");
+}
+
+std::string TextTemplate::render(const ItemRecord& item) const {
+  std::string out;
+  auto add = [&](const std::string& part) {
+    if (part.empty()) return;
+    if (!out.empty()) out += ". ";
+    out += part;
+  };
+  for (const auto& f : fields_) {
+    if (f == "title")
+      add(item.title);
+    else if (f == "brand")
+      add(item.brand);
+    else if (f == "description")
+      add(item.description);
+    else if (f == "price")
+      add(item.price.empty() ? "" : "Price " + item.price);
+    else if (f == "categories") {
+      std::string cats;
+      for (const auto& c : flatten_categories(item.categories)) {
+        if (!cats.empty()) cats += ", ";
+        cats += c;
+      }
+      add(cats);
+    }
+  }
+  return out;
+}
+
+}  // namespace recsys::data
