@@ -2,6 +2,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,6 +31,7 @@ template <typename T, typename Fn>
 std::vector<T> parse_lines(const TextFile& file, const ReadOptions& options, RawCorpus& corpus,
                            const char* label, Fn parse_one) {
   const auto& lines = file.lines();
+  const auto start = std::chrono::steady_clock::now();
   std::vector<Parsed<T>> parsed(lines.size());
   Progress progress(std::string("read ") + label, lines.size(), "lines", 2.0);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, lines.size(), 2048),
@@ -55,7 +57,9 @@ std::vector<T> parse_lines(const TextFile& file, const ReadOptions& options, Raw
       report_bad_record(options, corpus, file.path(), i + 1, parsed[i].error);
     }
   }
-  RECSYS_LOG(Debug) << label << ": " << out.size() << " records from " << file.path();
+  RECSYS_LOG(Debug) << label << ": " << out.size() << " records from " << file.path() << ", parsed in "
+                    << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+                    << " s";
   return out;
 }
 

@@ -1,6 +1,9 @@
 #include "datasets/prepare.h"
 
 #include <algorithm>
+#include <chrono>
+#include <tbb/parallel_invoke.h>
+
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -173,8 +176,16 @@ RawCorpus read_sources(const SourceFiles& s, const PrepareOptions& o) {
   } else if (s.format == "movielens") {
     read_movielens(s.interactions, s.items, ro, corpus);
   } else {
-    read_amazon_reviews(s.interactions, ro, corpus);
-    if (!s.items.empty()) read_amazon_meta(s.items, ro, corpus);
+    // Both files at once: decompression is single-threaded per file.
+    RawCorpus meta;
+    tbb::parallel_invoke([&] { read_amazon_reviews(s.interactions, ro, corpus); },
+                         [&] {
+                           if (!s.items.empty()) read_amazon_meta(s.items, ro, meta);
+                         });
+    corpus.meta = std::move(meta.meta);
+    corpus.meta_records = meta.meta_records;
+    corpus.skipped_records += meta.skipped_records;
+    corpus.files.insert(corpus.files.end(), meta.files.begin(), meta.files.end());
   }
   if (corpus.skipped_records)
     RECSYS_LOG(Warning) << "skipped " << corpus.skipped_records << " malformed records";
@@ -278,10 +289,15 @@ Dataset prepare_dataset(const PrepareOptions& o) {
   const SourceFiles s = resolve_sources(o);
   RECSYS_LOG(Info) << "reading " << s.format << " dataset '" << s.name << "': " << s.interactions
                    << (s.items.empty() ? "" : " + " + s.items);
+  const auto t0 = std::chrono::steady_clock::now();
   RawCorpus corpus = read_sources(s, o);
+  const auto t1 = std::chrono::steady_clock::now();
   PrepareOptions named = o;
   named.name = s.name;
   Dataset d = build_dataset(std::move(corpus), named);
+  const auto t2 = std::chrono::steady_clock::now();
+  RECSYS_LOG(Debug) << "read " << std::chrono::duration<double>(t1 - t0).count() << " s, build "
+                    << std::chrono::duration<double>(t2 - t1).count() << " s";
   if (d.stats.items_without_metadata)
     RECSYS_LOG(Warning) << d.stats.items_without_metadata
                         << " items have no metadata (given empty text)";
