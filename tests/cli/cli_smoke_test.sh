@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End-to-end checks of the recsys command line on the test fixtures: help, bad usage, --config
+# precedence, data prepare / stats / lookup, and the store left by a failed ingest.
+# usage: cli_smoke_test.sh RECSYS_BINARY FIXTURES_DIR
+set -uo pipefail
+bin=$1
+fixtures=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() {  # check NAME EXPECTED_RC CMD...
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ "$rc" != "$want" ]; then
+    echo "FAIL $name: exit $rc, expected $want"; cat "$tmp/out" "$tmp/err"; fail=1
+  else
+    echo "ok   $name"
+  fi
+}
+expect_in() {  # expect_in NAME FILE TEXT
+  if ! grep -qF -- "$3" "$2"; then echo "FAIL $1: '$3' not in output"; cat "$2"; fail=1; fi
+}
+
+check "no command prints usage" 2 "$bin"
+check "top-level help" 0 "$bin" --help
+expect_in "help lists data" "$tmp/out" "data"
+check "unknown command" 2 "$bin" frobnicate
+check "command help" 0 "$bin" data prepare --help
+expect_in "prepare help shows --kcore" "$tmp/out" "--kcore"
+check "unknown option is one line" 2 "$bin" data prepare --bogus
+[ "$(wc -l <"$tmp/err")" = 1 ] || { echo "FAIL error is not one line"; cat "$tmp/err"; fail=1; }
+check "missing required option" 2 "$bin" data prepare --input x
+check "bad enum value" 2 "$bin" data prepare --input "$fixtures/amazon2014" --store "$tmp/s" --format csv
+
+check "prepare fixture" 0 "$bin" data prepare --input "$fixtures/amazon2014" --store "$tmp/s"
+expect_in "prepare prints users" "$tmp/out" "users              3"
+check "prepare refuses to overwrite" 2 "$bin" data prepare --input "$fixtures/amazon2014" --store "$tmp/s"
+check "stats" 0 "$bin" data stats --store "$tmp/s"
+expect_in "stats split" "$tmp/out" "validation 2 users, test 2 users"
+
+# --config: values from the file apply, the command line wins.
+printf 'input = %s\nstore = %s\nkcore = 2\noverwrite = true\n' "$fixtures/amazon2014" "$tmp/s" >"$tmp/c.ini"
+check "config file" 0 "$bin" data prepare --config "$tmp/c.ini"
+expect_in "config kcore applied" "$tmp/out" "users              2"
+check "command line beats config" 0 "$bin" data prepare --config "$tmp/c.ini" --kcore 0
+expect_in "cli kcore wins" "$tmp/out" "users              3"
+check "missing config file" 2 "$bin" data prepare --config "$tmp/none.ini"
+
+check "lookup by item" 0 "$bin" lookup --store "$tmp/s" --item I2
+expect_in "lookup title" "$tmp/out" "L'Oreal Paris"
+check "lookup unknown item" 1 "$bin" lookup --store "$tmp/s" --item nope
+check "lookup needs one mode" 2 "$bin" lookup --store "$tmp/s"
+check "lookup missing store" 1 "$bin" lookup --store "$tmp/none" --index 0
+check "lookup unknown map" 1 "$bin" lookup --store "$tmp/s" --map x --prefix 1
+
+# Malformed input: the error names file and line, and no store appears.
+printf '{"reviewerID": "U1", "asin": "I1", "unixReviewTime": 1}\n{"reviewerID": 5\n' >"$tmp/reviews_Bad1_5.json"
+check "malformed record" 2 "$bin" data prepare --reviews "$tmp/reviews_Bad1_5.json" --store "$tmp/bad"
+expect_in "names file:line" "$tmp/err" "reviews_Bad1_5.json:2"
+[ ! -e "$tmp/bad" ] || { echo "FAIL failed ingest left a store"; fail=1; }
+check "skip malformed" 0 "$bin" data prepare --reviews "$tmp/reviews_Bad1_5.json" --store "$tmp/bad" --on-bad-record skip
+expect_in "skip counted" "$tmp/out" "skipped records    1"
+exit $fail
