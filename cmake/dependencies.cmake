@@ -4,6 +4,9 @@ find_package(ZLIB REQUIRED)
 find_package(TBB CONFIG REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+# gflags first: RocksDB's find module otherwise leaves Caffe2 an imported "gflags" target
+# without a location (link fails with gflags-NOTFOUND).
+find_package(gflags CONFIG QUIET)
 find_package(RocksDB CONFIG REQUIRED)
 find_package(simdjson CONFIG REQUIRED)
 find_package(Torch REQUIRED)
