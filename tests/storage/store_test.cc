@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -116,17 +117,54 @@ TEST_F(StoreTest, InterruptedIngestLeavesNoCompleteStore) {
   EXPECT_EQ(Store::open(path_)->stats().num_items, 5u);
 }
 
-TEST_F(StoreTest, RejectsUnknownFormatVersionAndIncompleteStore) {
+// Rewrites one meta key with RocksDB directly, as a store from another build would have it.
+void raw_meta_put(const std::string& path, const std::string& key, const std::string* value) {
+  rocksdb::Options opts;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(opts, path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(opts, path, descs, &handles, &db).ok());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "meta") continue;
+    if (value) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, *value).ok());
+    } else {
+      ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[i], key).ok());
+    }
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+TEST_F(StoreTest, RejectsUnknownFormatVersion) {
   Store::write_dataset(path_, make_dataset(), "{}", false);
-  // Rewrite reserved keys through a raw write: simulate a store from another version.
   {
     auto store = Store::open(path_, Store::Mode::kReadWrite);
-    EXPECT_THROW(store->put_meta("format_version", "99"), Error);
+    EXPECT_THROW(store->put_meta("format_version", "99"), Error);  // reserved key
   }
-  // A directory that is a RocksDB database without the complete marker is refused.
-  const std::string other = (dir_ / "other").string();
-  EXPECT_THROW(Store::write_dataset(other, make_dataset(), "{}", false, 0), Error);
-  EXPECT_FALSE(fs::exists(other));
+  const std::string v99 = "99";
+  raw_meta_put(path_, "format_version", &v99);
+  try {
+    Store::open(path_);
+    FAIL() << "opened a store of an unknown format version";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(StoreTest, RejectsStoreWithoutCompleteMarker) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  raw_meta_put(path_, "complete", nullptr);
+  try {
+    Store::open(path_);
+    FAIL() << "opened an incomplete store";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruption);
+  }
 }
 
 TEST_F(StoreTest, IdMapRoundTripAndLookups) {
