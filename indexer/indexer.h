@@ -26,13 +26,13 @@ struct IndexerOptions {
   std::vector<int64_t> rqvae_hidden = {768, 512, 256};  // encoder MLP; decoder mirrors it
   int64_t rqvae_latent = 32;
   double rqvae_beta = 0.25;  // commitment weight
-  uint32_t rqvae_epochs = 200;
-  uint32_t rqvae_batch_size = 1024;
+  uint32_t rqvae_epochs = 60;
+  uint32_t rqvae_batch_size = 256;
   double rqvae_lr = 1e-3;  // AdamW
   double rqvae_weight_decay = 1e-4;
-  uint32_t rqvae_reset_every = 10;  // epochs between dead-code resets (0 = never)
-  bool rqvae_standardize = true;    // z-score the input features
-  int rqvae_threads = 0;            // LibTorch intra-op threads (0 = leave as is)
+  uint32_t rqvae_reset_every = 5;  // epochs between dead-code resets (0 = never)
+  bool rqvae_standardize = true;   // z-score the input features
+  int rqvae_threads = 0;           // LibTorch intra-op threads (0 = leave as is)
   void validate() const;
 };
 

