@@ -1,51 +1,99 @@
+// recsys pipeline --config FILE: runs the steps of a pipeline INI file.
 // recsys quickstart: the embedded default pipeline on MovieLens ml-latest-small (extracted by the
-// setup script into data/movielens). Each step is an ordinary recsys command, printed before it
-// runs, so a user can repeat any step by hand.
+// setup script into data/movielens). It writes its INI next to its outputs, so every step can be
+// repeated or changed by hand.
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "recsys/cli/command.h"
+#include "recsys/cli/pipeline.h"
 #include "recsys/error.h"
-#include "storage/store.h"
 
 namespace recsys::cli {
 
 namespace {
 
-int run_step(const CommandRegistry& registry, const std::vector<std::string>& step) {
-  std::cout << "\n$ recsys";
-  for (const auto& a : step) std::cout << " " << a;
-  std::cout << std::endl;
-  const CommandInfo* cmd = registry.find(step[0]);
-  RECSYS_CHECK(cmd != nullptr, "quickstart step uses unknown command '", step[0], "'");
-  const int rc = cmd->run({step.begin() + 1, step.end()});
-  if (rc != 0) RECSYS_THROW(ErrorCode::kInternal, "quickstart step failed with exit code ", rc);
-  return rc;
+// The quickstart profile. @WORK@ and @DATA@ are replaced with --work-dir and --data-dir.
+constexpr const char* kQuickstartPipeline =
+    R"ini(# recsys quickstart pipeline (MovieLens ml-latest-small)
+[pipeline]
+store = @WORK@/store
+
+[prepare]
+input = movielens
+data-dir = @DATA@
+kcore = 5
+overwrite = true
+
+[lookup.by_index]
+index = 0
+
+[lookup.by_item]
+item = 1
+)ini";
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+    s.replace(p, from.size(), to);
+  return s;
 }
 
 }  // namespace
 
-void register_quickstart_command(CommandRegistry& registry) {
+void register_quickstart_command(CommandRegistry& registry) {  // also registers "pipeline"
   const CommandRegistry* reg = &registry;
   registry.add(
-      {"quickstart", "run the whole pipeline on MovieLens (data from the setup script)",
+      {"pipeline", "run the steps of a pipeline INI file ([prepare], [index], ...)",
        [reg](const std::vector<std::string>& args) {
-         std::string data_dir = "data", work_dir = "runs/quickstart", dataset = "movielens";
-         po::options_description desc("recsys quickstart");
-         desc.add_options()("data-dir", po::value(&data_dir)->default_value(data_dir),
-                            "folder holding the dataset")(
-             "dataset", po::value(&dataset)->default_value(dataset), "dataset folder name")(
-             "work-dir", po::value(&work_dir)->default_value(work_dir),
-             "where the store, models and reports go");
+         std::string file;
+         bool dry_run = false;
+         po::options_description desc("recsys pipeline");
+         desc.add_options()("file", po::value(&file)->required(), "pipeline INI file")(
+             "dry-run", po::bool_switch(&dry_run), "print the steps only");
+         po::positional_options_description pos;
+         pos.add("file", 1);
          po::variables_map vm;
-         if (!parse_options("usage: recsys quickstart [options]", args, desc, vm)) return 0;
-         const std::string store = work_dir + "/store";
-         run_step(*reg, {"data", "prepare", "--input", dataset, "--data-dir", data_dir, "--store",
-                         store, "--overwrite", "--kcore", "5"});
-         run_step(*reg, {"lookup", "--store", store, "--index", "0"});
-         auto s = storage::Store::open(store);
-         run_step(*reg, {"lookup", "--store", store, "--item", s->get_item(1)->external_id});
+         if (!parse_options("usage: recsys pipeline FILE [--dry-run]", args, desc, vm, &pos))
+           return 0;
+         std::ifstream in(file);
+         RECSYS_CHECK(in.good(), "cannot read pipeline file '", file, "'");
+         std::stringstream text;
+         text << in.rdbuf();
+         const auto steps = parse_pipeline(text.str(), file);
+         if (dry_run) {
+           for (const auto& s : steps) {
+             std::cout << "recsys";
+             for (const auto& a : s.argv) std::cout << " " << a;
+             std::cout << "\n";
+           }
+           return 0;
+         }
+         run_pipeline(*reg, steps);
          return 0;
        }});
+  registry.add({"quickstart", "run the whole pipeline on MovieLens (data from the setup script)",
+                [reg](const std::vector<std::string>& args) {
+                  std::string data_dir = "data", work_dir = "runs/quickstart";
+                  po::options_description desc("recsys quickstart");
+                  desc.add_options()("data-dir", po::value(&data_dir)->default_value(data_dir),
+                                     "folder holding data/movielens")(
+                      "work-dir", po::value(&work_dir)->default_value(work_dir),
+                      "where the store, models and reports go");
+                  po::variables_map vm;
+                  if (!parse_options("usage: recsys quickstart [options]", args, desc, vm))
+                    return 0;
+                  std::filesystem::create_directories(work_dir);
+                  const std::string ini = replace_all(
+                      replace_all(kQuickstartPipeline, "@WORK@", work_dir), "@DATA@", data_dir);
+                  const std::string ini_path = work_dir + "/quickstart.ini";
+                  std::ofstream(ini_path) << ini;
+                  std::cout << "quickstart: pipeline written to " << ini_path
+                            << " (rerun with: recsys pipeline " << ini_path << ")\n";
+                  run_pipeline(*reg, parse_pipeline(ini, ini_path));
+                  return 0;
+                }});
 }
 
 }  // namespace recsys::cli

@@ -62,4 +62,15 @@ expect_in "names file:line" "$tmp/err" "reviews_Bad1_5.json:2"
 [ ! -e "$tmp/bad" ] || { echo "FAIL failed ingest left a store"; fail=1; }
 check "skip malformed" 0 "$bin" data prepare --reviews "$tmp/reviews_Bad1_5.json" --store "$tmp/bad" --on-bad-record skip
 expect_in "skip counted" "$tmp/out" "skipped records    1"
+
+# Pipelines: sections become commands, [pipeline] keys go to every step.
+printf '[pipeline]\nstore = %s\n[prepare]\ninput = %s\noverwrite = true\n[lookup.x]\nitem = I1\n' \
+  "$tmp/p" "$fixtures/amazon2014" >"$tmp/p.ini"
+check "pipeline dry run" 0 "$bin" pipeline "$tmp/p.ini" --dry-run
+expect_in "dry run shows prepare" "$tmp/out" "recsys data prepare --input $fixtures/amazon2014 --overwrite --store $tmp/p"
+check "pipeline runs" 0 "$bin" pipeline "$tmp/p.ini"
+expect_in "pipeline lookup ran" "$tmp/out" "OPI Nail Lacquer"
+printf '[frobnicate]\nx = 1\n' >"$tmp/bad.ini"
+check "pipeline unknown section" 2 "$bin" pipeline "$tmp/bad.ini"
+expect_in "names the line" "$tmp/err" "bad.ini:1"
 exit $fail
