@@ -46,6 +46,7 @@ int dispatch_subcommand(const std::string& group, const std::vector<std::string>
 
 // Registration functions, one per command file; main() calls each once.
 void register_data_commands(CommandRegistry& registry);
+void register_index_command(CommandRegistry& registry);
 void register_lookup_command(CommandRegistry& registry);
 void register_quickstart_command(CommandRegistry& registry);
 

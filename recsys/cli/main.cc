@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   using namespace recsys;
   cli::CommandRegistry registry;
   cli::register_data_commands(registry);
+  cli::register_index_command(registry);
   cli::register_lookup_command(registry);
   cli::register_quickstart_command(registry);
 

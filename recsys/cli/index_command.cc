@@ -1,0 +1,199 @@
+// recsys index (build a semantic-ID map into the store) | index report | index methods
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "indexer/id_quality_report.h"
+#include "indexer/indexer_registry.h"
+#include "indexer/npy_embeddings.h"
+#include "indexer/tfidf_features.h"
+#include "recsys/cli/command.h"
+#include "recsys/error.h"
+#include "recsys/logging.h"
+#include "storage/store.h"
+
+namespace recsys::cli {
+namespace {
+
+using indexer::IndexerOptions;
+using indexer::TfidfOptions;
+
+void add_tfidf_options(po::options_description& desc, TfidfOptions& o) {
+  desc.add_options()("text-field", po::value(&o.field)->default_value(o.field),
+                     "item text for TF-IDF: title | text (the ingest template)")(
+      "min-df", po::value(&o.min_df)->default_value(o.min_df), "drop terms in fewer items")(
+      "dims", po::value(&o.dims)->default_value(o.dims), "SVD dimensions of the text features")(
+      "svd-iterations", po::value(&o.power_iterations)->default_value(o.power_iterations),
+      "power iterations of the randomised SVD");
+}
+
+void add_indexer_options(po::options_description& desc, IndexerOptions& o, std::string& hidden) {
+  desc.add_options()("levels", po::value(&o.levels)->default_value(o.levels),
+                     "code positions before the collision suffix")(
+      "codebook-size", po::value(&o.codebook_size)->default_value(o.codebook_size),
+      "codes per position (hkmeans: branch factor)")(
+      "seed", po::value(&o.seed)->default_value(o.seed), "random seed")(
+      "kmeans-iterations", po::value(&o.kmeans_iterations)->default_value(o.kmeans_iterations),
+      "max Lloyd iterations per k-means")(
+      "kmeans-restarts", po::value(&o.kmeans_restarts)->default_value(o.kmeans_restarts),
+      "k-means restarts (best inertia kept)")(
+      "rqvae-hidden", po::value(&hidden)->default_value(hidden), "RQ-VAE encoder MLP widths")(
+      "rqvae-latent", po::value(&o.rqvae_latent)->default_value(o.rqvae_latent),
+      "RQ-VAE latent dimension")(
+      "rqvae-beta", po::value(&o.rqvae_beta)->default_value(o.rqvae_beta), "commitment weight")(
+      "epochs", po::value(&o.rqvae_epochs)->default_value(o.rqvae_epochs), "RQ-VAE epochs")(
+      "batch-size", po::value(&o.rqvae_batch_size)->default_value(o.rqvae_batch_size),
+      "RQ-VAE batch size")("lr", po::value(&o.rqvae_lr)->default_value(o.rqvae_lr),
+                           "RQ-VAE AdamW learning rate")(
+      "reset-every", po::value(&o.rqvae_reset_every)->default_value(o.rqvae_reset_every),
+      "epochs between dead-code resets (0 = never)")(
+      "threads", po::value(&o.rqvae_threads)->default_value(o.rqvae_threads),
+      "LibTorch threads (0 = default)");
+}
+
+std::vector<int64_t> parse_widths(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    try {
+      out.push_back(std::stoll(part));
+    } catch (const std::exception&) {
+      RECSYS_THROW(ErrorCode::kInvalidArgument,
+                   "--rqvae-hidden: expected widths like 768,512,256"
+                   ", got '",
+                   text, "'");
+    }
+  }
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  if (!out) RECSYS_THROW(ErrorCode::kIOError, "cannot write '", path, "'");
+  out << text << "\n";
+}
+
+int run_build(const std::vector<std::string>& args) {
+  std::string store_path, method, name, features = "tfidf", npy, npy_keys, json_path;
+  bool dry_run = false;
+  TfidfOptions tfidf;
+  IndexerOptions io;
+  std::string hidden = "768,512,256";
+  indexer::IndexerRegistry registry;
+  indexer::register_builtin_indexers(registry);
+  std::string methods;
+  for (const auto& m : registry.names()) methods += (methods.empty() ? "" : "|") + m;
+
+  po::options_description desc("recsys index");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
+      "method", po::value(&method)->required(), methods.c_str())(
+      "name", po::value(&name), "name of the ID map (default: the method)")(
+      "features", po::value(&features)->default_value(features), "tfidf | npy")(
+      "npy", po::value(&npy), "float32 [N, D] .npy embeddings (--features npy)")(
+      "npy-keys", po::value(&npy_keys), "external item id of each .npy row, one per line")(
+      "json", po::value(&json_path), "also write the quality report as JSON to this file")(
+      "dry-run", po::bool_switch(&dry_run), "build and report, but do not write the store");
+  add_tfidf_options(desc, tfidf);
+  add_indexer_options(desc, io, hidden);
+  po::variables_map vm;
+  if (!parse_options("usage: recsys index --store DIR --method " + methods +
+                         " --name NAME [options]\n"
+                         "       recsys index report --store DIR --name NAME [--json FILE]\n"
+                         "       recsys index methods\n"
+                         "Learns a semantic ID for every item and stores it as a named ID map.",
+                     args, desc, vm))
+    return 0;
+  io.rqvae_hidden = parse_widths(hidden);
+  io.validate();
+  if (name.empty()) name = method;
+  auto indexer = registry.create(method, io);  // unknown methods fail before any work
+
+  auto store = storage::Store::open(
+      store_path, dry_run ? storage::Store::Mode::kReadOnly : storage::Store::Mode::kReadWrite);
+  const Dataset dataset = store->load_dataset();
+  RECSYS_CHECK(!dataset.items.empty(), "store '", store_path, "' has no items");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  indexer::RowMatrix x;
+  std::string features_json;
+  if (features == "tfidf") {
+    x = indexer::tfidf_svd_embeddings(dataset.items, tfidf);
+    features_json = tfidf.to_json();
+  } else if (features == "npy") {
+    RECSYS_CHECK(!npy.empty() && !npy_keys.empty(), "--features npy needs --npy and --npy-keys");
+    x = indexer::load_item_embeddings(npy, npy_keys, dataset.items);
+    features_json =
+        nlohmann::json{{"encoder", "npy"}, {"npy", npy}, {"keys", npy_keys}, {"dims", x.cols()}}
+            .dump();
+  } else {
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown --features '", features,
+                 "' (valid: tfidf, npy)");
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  indexer::IdQualityReport report;
+  IdMap map = indexer::build_id_map(*indexer, x, dataset.items, name, features_json, &report);
+  const auto t2 = std::chrono::steady_clock::now();
+  const double feature_s = std::chrono::duration<double>(t1 - t0).count();
+  const double index_s = std::chrono::duration<double>(t2 - t1).count();
+  if (!dry_run) store->write_id_map(map);
+  std::cout << report.to_table();
+  std::cout << "\nfeatures " << feature_s << " s, indexer " << index_s << " s"
+            << (dry_run ? " (dry run: not stored)" : "; stored as map '" + name + "'") << "\n";
+  if (!json_path.empty()) {
+    nlohmann::json j = nlohmann::json::parse(report.to_json());
+    j["config"] = nlohmann::json::parse(map.config_json);
+    j["seconds"] = {{"features", feature_s}, {"indexer", index_s}};
+    write_file(json_path, j.dump(2));
+  }
+  return 0;
+}
+
+int run_report(const std::vector<std::string>& args) {
+  std::string store_path, name, json_path;
+  po::options_description desc("recsys index report");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
+      "name", po::value(&name)->required(), "ID map name")(
+      "json", po::value(&json_path), "also write the report as JSON to this file");
+  po::variables_map vm;
+  if (!parse_options("usage: recsys index report --store DIR --name NAME [--json FILE]", args, desc,
+                     vm))
+    return 0;
+  auto store = storage::Store::open(store_path);
+  const auto map = store->load_id_map(name);
+  if (!map) {
+    std::string names;
+    for (const auto& m : store->list_id_maps()) names += (names.empty() ? "" : ", ") + m.name;
+    RECSYS_THROW(ErrorCode::kNotFound, "no ID map '", name, "' in '", store_path,
+                 "' (maps: ", names.empty() ? "none" : names, ")");
+  }
+  const Dataset dataset = store->load_dataset();
+  const indexer::IdQualityReport report = indexer::make_id_quality_report(*map, dataset.items);
+  std::cout << report.to_table();
+  if (!json_path.empty()) write_file(json_path, report.to_json());
+  return 0;
+}
+
+int run_methods(const std::vector<std::string>&) {
+  indexer::IndexerRegistry registry;
+  indexer::register_builtin_indexers(registry);
+  for (const auto& m : registry.names()) std::cout << m << "\t" << registry.summary(m) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void register_index_command(CommandRegistry& registry) {
+  registry.add({"index", "learn semantic IDs into a named map; report on a map",
+                [](const std::vector<std::string>& args) {
+                  if (!args.empty() && args[0] == "report")
+                    return run_report({args.begin() + 1, args.end()});
+                  if (!args.empty() && args[0] == "methods")
+                    return run_methods({args.begin() + 1, args.end()});
+                  return run_build(args);
+                }});
+}
+
+}  // namespace recsys::cli

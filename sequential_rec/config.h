@@ -1,0 +1,84 @@
+// Plain (torch-free) configuration structs of the sequential recommenders, the trainer and the
+// evaluator. The CLI binds them to options; checkpoints save them as key = value lines.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace recsys::seqrec {
+
+// TIGER-style encoder-decoder; defaults as published (4+4 layers, d_model 128, 6 heads x 64,
+// feed-forward 1024, dropout 0.1, 2000 hashed user tokens, last 20 items of history).
+struct TigerConfig {
+  int64_t num_user_tokens = 2000;
+  int64_t max_items = 20;
+  int64_t d_model = 128;
+  int64_t num_heads = 6;
+  int64_t head_dim = 64;
+  int64_t d_ff = 1024;
+  int64_t encoder_layers = 4;
+  int64_t decoder_layers = 4;
+  double dropout = 0.1;
+};
+
+// SASRec baseline (item-ID causal self-attention, full-softmax cross-entropy).
+struct SasRecConfig {
+  int64_t d_model = 64;
+  int64_t num_blocks = 2;
+  int64_t num_heads = 1;
+  int64_t max_len = 50;
+  double dropout = 0.3;
+};
+
+struct ModelConfig {
+  std::string model = "tiger";  // tiger | sasrec
+  TigerConfig tiger;
+  SasRecConfig sasrec;
+  void validate() const;
+};
+
+struct EvalConfig {
+  std::vector<size_t> ks = {5, 10, 20};
+  int64_t beam_size = 20;        // TIGER: beam width of the constrained search
+  bool exclude_history = false;  // drop the user's history items from the ranking
+  int64_t batch_users = 256;     // users decoded together
+  int64_t max_users = 0;         // evaluate only the first N users (0 = all)
+  void validate() const;
+};
+
+struct TrainConfig {
+  std::string device = "cpu";  // cpu | cuda | cuda:N
+  int threads = 2;             // LibTorch intra-op threads
+  uint64_t seed = 42;
+  int64_t batch_size = 256;
+  double lr = 2e-3;
+  std::string schedule = "inverse_sqrt";  // inverse_sqrt | constant
+  int64_t warmup_steps = 1000;
+  double weight_decay = 0.01;
+  double clip_norm = 1.0;  // <= 0 disables clipping
+  double adam_beta2 = 0.98;
+  int64_t max_epochs = 100;
+  int64_t max_steps = 0;   // 0 = unlimited
+  double max_minutes = 0;  // wall-time budget for training (0 = unlimited)
+  int64_t patience = 5;    // evaluations without validation NDCG@10 improvement before stopping
+  int64_t eval_every = 1;  // epochs between validation evaluations
+  int64_t eval_users = 0;  // validation users used for early stopping (0 = all)
+  int64_t bucket_batches = 50;  // length bucketing: batches sorted together (1 = off)
+  double log_interval_seconds = 10.0;
+  std::string out_dir;  // checkpoint directory (empty = keep nothing on disk)
+  bool resume = true;   // resume from out_dir when it holds a checkpoint
+  EvalConfig eval;      // used for the early-stopping evaluation
+  void validate() const;
+};
+
+// Flat key = value view of the configs, as written to checkpoints and reports.
+using ConfigMap = std::map<std::string, std::string>;
+ConfigMap to_config_map(const ModelConfig& config);
+ModelConfig model_config_from_map(const ConfigMap& map);
+ConfigMap to_config_map(const TrainConfig& config);
+std::string write_config_lines(const ConfigMap& map);
+ConfigMap read_config_lines(const std::string& text, const std::string& source);
+
+}  // namespace recsys::seqrec

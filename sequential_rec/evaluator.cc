@@ -1,0 +1,190 @@
+#include "sequential_rec/evaluator.h"
+
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "recsys/error.h"
+#include "recsys/logging.h"
+#include "recsys/progress.h"
+#include "sequential_rec/metrics.h"
+
+namespace recsys::seqrec {
+
+const char* split_name(Split split) { return split == Split::kValidation ? "validation" : "test"; }
+
+void split_queries(const Dataset& dataset, Split split, int64_t max_users,
+                   std::vector<Query>* queries, std::vector<ItemIndex>* targets) {
+  queries->clear();
+  targets->clear();
+  const size_t back = split == Split::kTest ? 1 : 2;  // target = items[n - back]
+  std::vector<UserIndex> users;
+  for (UserIndex u = 0; u < dataset.users.size(); ++u) {
+    if (dataset.users[u].items.size() >= back + 1) users.push_back(u);
+  }
+  if (max_users > 0 && static_cast<size_t>(max_users) < users.size()) {
+    std::vector<UserIndex> kept;
+    const double stride = static_cast<double>(users.size()) / static_cast<double>(max_users);
+    for (int64_t i = 0; i < max_users; ++i) kept.push_back(users[static_cast<size_t>(i * stride)]);
+    users.swap(kept);
+  }
+  for (UserIndex u : users) {
+    const auto& items = dataset.users[u].items;
+    const size_t t = items.size() - back;
+    queries->push_back({u, std::vector<ItemIndex>(items.begin(), items.begin() + t)});
+    targets->push_back(items[t]);
+  }
+}
+
+EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
+                    const EvalConfig& config) {
+  config.validate();
+  std::vector<Query> queries;
+  std::vector<ItemIndex> targets;
+  split_queries(dataset, split, config.max_users, &queries, &targets);
+  RECSYS_CHECK(!queries.empty(), "no user has a ", split_name(split), " target");
+  size_t max_k = 0;
+  for (size_t k : config.ks) max_k = std::max(max_k, k);
+  RecommendOptions options;
+  options.top_k = max_k;
+  options.beam_size = std::max<int64_t>(config.beam_size, 1);
+  options.exclude_history = config.exclude_history;
+
+  MetricAccumulator acc(config.ks);
+  Progress progress(std::string("evaluate ") + split_name(split), queries.size(), "users", 10.0);
+  const auto start = std::chrono::steady_clock::now();
+  // Chunks keep memory bounded and give progress; the model batches within a chunk.
+  const size_t chunk = static_cast<size_t>(config.batch_users) * 8;
+  for (size_t lo = 0; lo < queries.size(); lo += chunk) {
+    const size_t hi = std::min(queries.size(), lo + chunk);
+    std::vector<Query> batch(queries.begin() + lo, queries.begin() + hi);
+    auto recs = model.recommend(batch, options);
+    for (size_t i = 0; i < recs.size(); ++i) {
+      std::vector<ItemIndex> ranked;
+      for (const auto& r : recs[i]) ranked.push_back(r.item);
+      acc.add(rank_of(ranked, targets[lo + i]));
+    }
+    progress.add(hi - lo);
+  }
+  progress.finish();
+  EvalResult result;
+  result.split = split_name(split);
+  result.users = acc.count();
+  result.metrics = acc.means();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.users_per_second = result.seconds > 0 ? result.users / result.seconds : 0;
+  result.exclude_history = config.exclude_history;
+  result.beam_size = model.name() == "tiger" ? config.beam_size : 0;
+  return result;
+}
+
+std::string json_escape(const std::string& s) {
+  std::ostringstream os;
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        os << "\\\"";
+        break;
+      case '\\':
+        os << "\\\\";
+        break;
+      case '\n':
+        os << "\\n";
+        break;
+      case '\t':
+        os << "\\t";
+        break;
+      case '\r':
+        os << "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          os << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
+        } else {
+          os << c;
+        }
+    }
+  }
+  return os.str();
+}
+
+namespace {
+std::string fmt(double v, int precision = 4) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(precision) << v;
+  return os.str();
+}
+std::string json_map(const std::map<std::string, std::string>& m, const std::string& indent) {
+  std::ostringstream os;
+  os << "{";
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    os << (first ? "\n" : ",\n") << indent << "  \"" << json_escape(k) << "\": \"" << json_escape(v)
+       << "\"";
+    first = false;
+  }
+  os << (first ? "}" : "\n" + indent + "}");
+  return os.str();
+}
+}  // namespace
+
+std::string EvalReport::to_json() const {
+  std::ostringstream os;
+  os << "{\n  \"title\": \"" << json_escape(title) << "\",\n  \"dataset\": \""
+     << json_escape(dataset) << "\",\n  \"model\": \"" << json_escape(model)
+     << "\",\n  \"id_map\": \"" << json_escape(id_map)
+     << "\",\n  \"config\": " << json_map(config, "  ")
+     << ",\n  \"notes\": " << json_map(notes, "  ") << ",\n  \"results\": [";
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    os << (i ? ",\n" : "\n") << "    {\"split\": \"" << r.split << "\", \"users\": " << r.users
+       << ", \"seconds\": " << fmt(r.seconds, 2)
+       << ", \"users_per_second\": " << fmt(r.users_per_second, 1)
+       << ", \"exclude_history\": " << (r.exclude_history ? "true" : "false")
+       << ", \"beam_size\": " << r.beam_size << ", \"metrics\": {";
+    bool first = true;
+    for (const auto& [k, v] : r.metrics) {
+      os << (first ? "" : ", ") << "\"" << k << "\": " << fmt(v, 6);
+      first = false;
+    }
+    os << "}}";
+  }
+  os << "\n  ]\n}\n";
+  return os.str();
+}
+
+std::string EvalReport::to_markdown() const {
+  std::ostringstream os;
+  os << "# " << title << "\n\n";
+  os << "- dataset: " << dataset << "\n- model: " << model << "\n";
+  if (!id_map.empty()) os << "- ID map: " << id_map << "\n";
+  for (const auto& [k, v] : notes) os << "- " << k << ": " << v << "\n";
+  os << "\n| split | users | history excluded | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 | seconds "
+        "|\n";
+  os << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : results) {
+    auto get = [&](const std::string& k) {
+      auto it = r.metrics.find(k);
+      return it == r.metrics.end() ? std::string("-") : fmt(it->second);
+    };
+    os << "| " << r.split << " | " << r.users << " | " << (r.exclude_history ? "yes" : "no")
+       << " | " << get("recall@5") << " | " << get("ndcg@5") << " | " << get("recall@10") << " | "
+       << get("ndcg@10") << " | " << get("recall@20") << " | " << get("ndcg@20") << " | "
+       << fmt(r.seconds, 1) << " |\n";
+  }
+  os << "\n<details><summary>config</summary>\n\n```\n"
+     << write_config_lines(config) << "```\n</details>\n";
+  return os.str();
+}
+
+void EvalReport::write(const std::string& prefix) const {
+  for (const auto& [ext, text] : std::vector<std::pair<std::string, std::string>>{
+           {".json", to_json()}, {".md", to_markdown()}}) {
+    std::ofstream out(prefix + ext, std::ios::trunc);
+    if (!out) RECSYS_THROW(ErrorCode::kIOError, "cannot write '", prefix + ext, "'");
+    out << text;
+  }
+}
+
+}  // namespace recsys::seqrec

@@ -1,0 +1,55 @@
+// Leave-one-out evaluation with full ranking over the catalogue: for every user, the history is
+// all items before the target (validation target = second-to-last item, test target = last),
+// the recommender ranks the whole catalogue (TIGER: constrained beam search), and Recall@K /
+// NDCG@K are averaged over users. Reports as JSON and Markdown.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "recsys/types.h"
+#include "sequential_rec/config.h"
+#include "sequential_rec/recommender.h"
+
+namespace recsys::seqrec {
+
+enum class Split { kValidation, kTest };
+const char* split_name(Split split);
+
+// Queries and targets of a split. Users without a target or without history are skipped.
+// max_users > 0 keeps an evenly strided subset of that many users (deterministic).
+void split_queries(const Dataset& dataset, Split split, int64_t max_users,
+                   std::vector<Query>* queries, std::vector<ItemIndex>* targets);
+
+struct EvalResult {
+  std::string split;
+  uint64_t users = 0;
+  std::map<std::string, double> metrics;  // "recall@10" -> mean
+  double seconds = 0;
+  double users_per_second = 0;
+  bool exclude_history = false;
+  int64_t beam_size = 0;
+};
+
+EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
+                    const EvalConfig& config);
+
+// One report: what was evaluated, how, and the results.
+struct EvalReport {
+  std::string title;
+  std::string dataset;
+  std::string model;
+  std::string id_map;                        // empty for SASRec
+  ConfigMap config;                          // effective model/train/eval config
+  std::map<std::string, std::string> notes;  // free-form facts (timing, budget, host)
+  std::vector<EvalResult> results;
+  std::string to_json() const;
+  std::string to_markdown() const;
+  // Writes <prefix>.json and <prefix>.md.
+  void write(const std::string& prefix) const;
+};
+
+std::string json_escape(const std::string& s);
+
+}  // namespace recsys::seqrec

@@ -1,0 +1,58 @@
+// The torch-free face of a trained sequential recommender (TIGER or SASRec): recommend the next
+// items for histories, save and load checkpoints. Models are created through a small registry
+// ("tiger", "sasrec"); an unknown name throws and lists the valid ones.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recsys/id_map.h"
+#include "recsys/types.h"
+#include "sequential_rec/config.h"
+
+namespace recsys::seqrec {
+
+inline constexpr int kCheckpointFormatVersion = 1;
+
+struct ScoredItem {
+  ItemIndex item = 0;
+  float score = 0.f;  // TIGER: sum of token log-probabilities; SASRec: logit
+};
+
+struct Query {
+  UserIndex user = 0;              // selects the hashed user token (TIGER)
+  std::vector<ItemIndex> history;  // oldest first
+};
+
+struct RecommendOptions {
+  size_t top_k = 10;
+  int64_t beam_size = 20;        // TIGER only
+  bool exclude_history = false;  // drop history items from the results
+};
+
+class Recommender {
+ public:
+  virtual ~Recommender() = default;
+  virtual std::string name() const = 0;
+  virtual const ModelConfig& config() const = 0;
+  virtual size_t num_items() const = 0;
+  // Top items per query, best first (at most top_k; TIGER returns at most beam_size).
+  virtual std::vector<std::vector<ScoredItem>> recommend(const std::vector<Query>& queries,
+                                                         const RecommendOptions& options) = 0;
+  // Number of trainable parameters.
+  virtual int64_t num_parameters() const = 0;
+};
+
+// Names the registry knows.
+std::vector<std::string> recommender_names();
+
+// Loads the best (or, failing that, the last) weights of a checkpoint directory written by
+// train_recommender(). `map` must be the ID map the model was trained with (checked) for TIGER.
+std::unique_ptr<Recommender> load_recommender(const std::string& checkpoint_dir, const IdMap* map,
+                                              const std::string& device = "cpu");
+
+// Reads the checkpoint's config.ini (model, map name, ...).
+ConfigMap read_checkpoint_config(const std::string& checkpoint_dir);
+
+}  // namespace recsys::seqrec

@@ -1,0 +1,386 @@
+#include "sequential_rec/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "recsys/error.h"
+#include "recsys/logging.h"
+#include "recsys/progress.h"
+#include "sequential_rec/internal/model_adapter.h"
+
+namespace recsys::seqrec {
+
+namespace fs = std::filesystem;
+using internal::ModelAdapter;
+
+namespace {
+
+// Batches of one epoch, a pure function of (seed, epoch): shuffled, then within windows of
+// `bucket` batches sorted by length so each batch pads little, then the batch order shuffled.
+std::vector<std::vector<uint32_t>> plan_epoch(const ModelAdapter& model, uint64_t seed,
+                                              int64_t epoch, int64_t batch_size, int64_t bucket) {
+  const size_t n = model.num_train_samples();
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t window = static_cast<size_t>(batch_size * bucket);
+  if (bucket > 1) {
+    for (size_t lo = 0; lo < n; lo += window) {
+      const size_t hi = std::min(n, lo + window);
+      std::stable_sort(order.begin() + lo, order.begin() + hi, [&](uint32_t a, uint32_t b) {
+        return model.sample_length(a) < model.sample_length(b);
+      });
+    }
+  }
+  std::vector<std::vector<uint32_t>> batches;
+  for (size_t lo = 0; lo < n; lo += batch_size) {
+    batches.emplace_back(order.begin() + lo, order.begin() + std::min(n, lo + batch_size));
+  }
+  if (bucket > 1) std::shuffle(batches.begin(), batches.end(), rng);
+  return batches;
+}
+
+double learning_rate(const TrainConfig& c, int64_t step) {  // step is 1-based
+  if (c.schedule == "constant") {
+    return c.warmup_steps > 0 && step < c.warmup_steps ? c.lr * step / c.warmup_steps : c.lr;
+  }
+  const double w = static_cast<double>(std::max<int64_t>(c.warmup_steps, 1));
+  const double s = static_cast<double>(step);
+  return c.lr * std::min(s / w, std::sqrt(w / s));
+}
+
+struct TrainerState {
+  int64_t epoch = 0;  // epochs finished
+  int64_t batch = 0;  // batches of the current epoch already done
+  int64_t step = 0;
+  double best_metric = -1;
+  int64_t best_epoch = 0;
+  int64_t bad_evals = 0;
+  double elapsed = 0;
+  bool finished = false;
+  std::string stop_reason;
+
+  ConfigMap to_map() const {
+    std::ostringstream best;
+    best.precision(17);
+    best << best_metric;
+    std::ostringstream el;
+    el.precision(17);
+    el << elapsed;
+    return {{"epoch", std::to_string(epoch)},
+            {"batch", std::to_string(batch)},
+            {"step", std::to_string(step)},
+            {"best_metric", best.str()},
+            {"best_epoch", std::to_string(best_epoch)},
+            {"bad_evals", std::to_string(bad_evals)},
+            {"elapsed_seconds", el.str()},
+            {"finished", finished ? "1" : "0"},
+            {"stop_reason", stop_reason}};
+  }
+  static TrainerState from_map(const ConfigMap& m, const std::string& source) {
+    auto get = [&](const std::string& k) {
+      auto it = m.find(k);
+      if (it == m.end()) RECSYS_THROW(ErrorCode::kCorruption, source, ": missing key '", k, "'");
+      return it->second;
+    };
+    TrainerState s;
+    s.epoch = std::stoll(get("epoch"));
+    s.batch = std::stoll(get("batch"));
+    s.step = std::stoll(get("step"));
+    s.best_metric = std::stod(get("best_metric"));
+    s.best_epoch = std::stoll(get("best_epoch"));
+    s.bad_evals = std::stoll(get("bad_evals"));
+    s.elapsed = std::stod(get("elapsed_seconds"));
+    s.finished = get("finished") == "1";
+    auto it = m.find("stop_reason");
+    if (it != m.end()) s.stop_reason = it->second;
+    return s;
+  }
+};
+
+std::string fmt(double v, int p) {
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(p);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
+                              const ModelConfig& model_config, const TrainConfig& config) {
+  model_config.validate();
+  config.validate();
+  torch::set_num_threads(config.threads);
+  const torch::Device device = internal::parse_device(config.device);
+  torch::manual_seed(config.seed);
+  auto model = internal::create_model(model_config, dataset.items.size(), map, device);
+  model->prepare_training(dataset);
+  RECSYS_CHECK(model->num_train_samples() > 0, "the dataset has no training samples");
+
+  auto& module = model->module();
+  auto params = module.parameters();
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(config.lr)
+                                            .betas({0.9, config.adam_beta2})
+                                            .weight_decay(config.weight_decay));
+  auto set_lr = [&](double lr) {
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    }
+  };
+
+  // Checkpoint config: model + train config + data identity.
+  ConfigMap ckpt_config = to_config_map(model_config);
+  for (const auto& [k, v] : to_config_map(config)) ckpt_config[k] = v;
+  for (const auto& [k, v] : model->identity()) ckpt_config[k] = v;
+  ckpt_config["format_version"] = std::to_string(kCheckpointFormatVersion);
+  ckpt_config["dataset"] = dataset.name;
+
+  TrainerState state;
+  TrainResult result;
+  const bool use_dir = !config.out_dir.empty();
+  const fs::path dir(config.out_dir);
+  auto path = [&](const char* name) { return (dir / name).string(); };
+  if (use_dir && config.resume && fs::exists(dir / internal::kStateFile)) {
+    const ConfigMap saved = read_checkpoint_config(config.out_dir);
+    RECSYS_CHECK(saved.at("model") == model_config.model, "checkpoint '", config.out_dir,
+                 "' holds a ", saved.at("model"), " model, not ", model_config.model);
+    internal::check_identity(saved, model->identity(), config.out_dir);
+    internal::check_identity(saved, to_config_map(model_config), config.out_dir);
+    state = TrainerState::from_map(
+        read_config_lines(internal::read_text_file(path(internal::kStateFile)),
+                          path(internal::kStateFile)),
+        path(internal::kStateFile));
+    internal::load_module(module, path(internal::kLastWeights), device);
+    torch::serialize::InputArchive opt_archive;
+    opt_archive.load_from(path(internal::kOptimizerFile), device);
+    optimizer.load(opt_archive);
+    torch::Tensor rng_state;
+    torch::load(rng_state, path(internal::kRngFile));
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(rng_state);
+    result.resumed = true;
+    // A run stopped by a step or time limit continues under the new limits; early stopping is
+    // final.
+    if (state.stop_reason != "early_stopping") {
+      state.finished = false;
+      state.stop_reason.clear();
+    }
+    RECSYS_LOG(Info) << "resuming " << config.out_dir << " at epoch " << state.epoch << " batch "
+                     << state.batch << " step " << state.step;
+  } else if (use_dir) {
+    fs::create_directories(dir);
+  }
+  if (use_dir)
+    internal::write_text_file(path(internal::kConfigFile), write_config_lines(ckpt_config));
+
+  auto save_checkpoint = [&]() {
+    if (!use_dir) return;
+    internal::save_module(module, path(internal::kLastWeights));
+    torch::serialize::OutputArchive opt_archive;
+    optimizer.save(opt_archive);
+    opt_archive.save_to(path(internal::kOptimizerFile) + std::string(".tmp"));
+    fs::rename(path(internal::kOptimizerFile) + std::string(".tmp"),
+               path(internal::kOptimizerFile));
+    torch::save(at::detail::getDefaultCPUGenerator().get_state(),
+                path(internal::kRngFile) + std::string(".tmp"));
+    fs::rename(path(internal::kRngFile) + std::string(".tmp"), path(internal::kRngFile));
+    // The state file goes last: it names a complete checkpoint.
+    internal::write_text_file(path(internal::kStateFile), write_config_lines(state.to_map()));
+  };
+
+  // Best weights in memory when there is no directory.
+  std::vector<torch::Tensor> best_weights;
+  auto keep_best = [&]() {
+    if (use_dir) {
+      internal::save_module(module, path(internal::kBestWeights));
+    } else {
+      torch::NoGradGuard ng;
+      best_weights.clear();
+      for (const auto& p : module.parameters()) best_weights.push_back(p.detach().clone());
+    }
+  };
+
+  EvalConfig eval_config = config.eval;
+  eval_config.ks = {5, 10, 20};
+  eval_config.max_users = config.eval_users;
+  auto validate = [&](EpochLog& log) {
+    auto r = evaluate(*model, dataset, Split::kValidation, eval_config);
+    log.valid = r.metrics;
+    const double ndcg = r.metrics.at("ndcg@10");
+    RECSYS_LOG(Info) << "validation epoch " << log.epoch << " step " << state.step << " users "
+                     << r.users << " R@10 " << fmt(r.metrics.at("recall@10"), 4) << " N@10 "
+                     << fmt(ndcg, 4) << " (" << fmt(r.seconds, 1) << " s)";
+    if (ndcg > state.best_metric) {
+      state.best_metric = ndcg;
+      state.best_epoch = log.epoch;
+      state.bad_evals = 0;
+      keep_best();
+    } else {
+      ++state.bad_evals;
+    }
+    if (use_dir) {
+      std::ostringstream line;
+      line << "{\"epoch\": " << log.epoch << ", \"step\": " << state.step
+           << ", \"train_loss\": " << fmt(log.train_loss, 5)
+           << ", \"elapsed_seconds\": " << fmt(state.elapsed, 1);
+      for (const auto& [k, v] : r.metrics) line << ", \"valid_" << k << "\": " << fmt(v, 6);
+      line << "}\n";
+      std::ofstream out(path(internal::kTrainLog), std::ios::app);
+      out << line.str();
+    }
+  };
+
+  const auto session_start = std::chrono::steady_clock::now();
+  const double elapsed_before = state.elapsed;
+  auto now_elapsed = [&]() {
+    return elapsed_before +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
+  };
+  double train_seconds = 0;  // this session, steps only
+  uint64_t samples_done = 0;
+  module.train();
+  RECSYS_LOG(Info) << "training " << model_config.model << ": " << model->num_parameters()
+                   << " parameters, " << model->num_train_samples() << " samples/epoch, batch "
+                   << config.batch_size << ", device " << device.str() << ", threads "
+                   << config.threads;
+
+  const int64_t samples_per_epoch = static_cast<int64_t>(model->num_train_samples());
+  const int64_t batches_per_epoch = (samples_per_epoch + config.batch_size - 1) / config.batch_size;
+  auto last_log = std::chrono::steady_clock::now();
+  double interval_loss = 0;
+  int64_t interval_batches = 0;
+  uint64_t interval_samples = 0;
+  auto interval_start = last_log;
+
+  while (!state.finished) {
+    if (state.epoch >= config.max_epochs) {
+      state.finished = true;
+      state.stop_reason = "max_epochs";
+      break;
+    }
+    auto batches =
+        plan_epoch(*model, config.seed, state.epoch, config.batch_size, config.bucket_batches);
+    double epoch_loss = 0;
+    int64_t epoch_batches = 0;
+    bool stop_mid_epoch = false;
+    for (size_t b = static_cast<size_t>(state.batch); b < batches.size(); ++b) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double lr = learning_rate(config, state.step + 1);
+      set_lr(lr);
+      optimizer.zero_grad();
+      auto loss = model->loss(batches[b]);
+      loss.backward();
+      if (config.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, config.clip_norm);
+      optimizer.step();
+      const double l = loss.item<double>();
+      RECSYS_CHECK(std::isfinite(l), "training diverged (loss ", l, ") at step ", state.step + 1);
+      ++state.step;
+      state.batch = static_cast<int64_t>(b) + 1;
+      result.last_loss = l;
+      epoch_loss += l;
+      ++epoch_batches;
+      interval_loss += l;
+      ++interval_batches;
+      interval_samples += batches[b].size();
+      samples_done += batches[b].size();
+      const auto t1 = std::chrono::steady_clock::now();
+      train_seconds += std::chrono::duration<double>(t1 - t0).count();
+      state.elapsed = now_elapsed();
+      if (std::chrono::duration<double>(t1 - last_log).count() >= config.log_interval_seconds) {
+        const double rate =
+            interval_samples / std::chrono::duration<double>(t1 - interval_start).count();
+        const int64_t left_batches =
+            (config.max_epochs - state.epoch) * batches_per_epoch - state.batch;
+        double eta = rate > 0 ? left_batches * double(config.batch_size) / rate : 0;
+        if (config.max_minutes > 0) eta = std::min(eta, config.max_minutes * 60 - state.elapsed);
+        RECSYS_LOG(Info) << "epoch " << state.epoch + 1 << " step " << state.step << " batch "
+                         << state.batch << "/" << batches.size() << " loss "
+                         << fmt(interval_loss / interval_batches, 4) << " samples/s "
+                         << fmt(rate, 0) << " lr " << lr << " elapsed "
+                         << format_duration(state.elapsed) << " eta "
+                         << format_duration(std::max(0.0, eta));
+        last_log = t1;
+        interval_start = t1;
+        interval_loss = 0;
+        interval_batches = 0;
+        interval_samples = 0;
+      }
+      if (config.max_steps > 0 && state.step >= config.max_steps) {
+        state.stop_reason = "max_steps";
+        stop_mid_epoch = true;
+        break;
+      }
+      if (config.max_minutes > 0 && state.elapsed >= config.max_minutes * 60) {
+        state.stop_reason = "time_budget";
+        stop_mid_epoch = true;
+        break;
+      }
+    }
+    EpochLog log;
+    log.step = state.step;
+    log.train_loss = epoch_batches ? epoch_loss / epoch_batches : 0;
+    log.samples_per_second = train_seconds > 0 ? samples_done / train_seconds : 0;
+    if (stop_mid_epoch && state.batch < static_cast<int64_t>(batches.size())) {
+      log.epoch = state.epoch;  // partial epoch
+      if (state.stop_reason == "time_budget") validate(log);
+      state.finished = true;
+      log.elapsed_seconds = state.elapsed = now_elapsed();
+      result.epochs.push_back(log);
+      save_checkpoint();
+      break;
+    }
+    ++state.epoch;
+    state.batch = 0;
+    log.epoch = state.epoch;
+    if (state.epoch % config.eval_every == 0 || stop_mid_epoch ||
+        state.epoch >= config.max_epochs) {
+      validate(log);
+      if (state.bad_evals >= config.patience) {
+        state.finished = true;
+        state.stop_reason = "early_stopping";
+      }
+    }
+    if (stop_mid_epoch) state.finished = true;
+    log.elapsed_seconds = state.elapsed = now_elapsed();
+    result.epochs.push_back(log);
+    save_checkpoint();
+  }
+  if (state.stop_reason.empty()) state.stop_reason = "max_epochs";
+  save_checkpoint();
+
+  // Hand back the best weights.
+  if (state.best_metric >= 0) {
+    if (use_dir) {
+      internal::load_module(module, path(internal::kBestWeights), device);
+    } else if (!best_weights.empty()) {
+      torch::NoGradGuard ng;
+      auto ps = module.parameters();
+      for (size_t i = 0; i < ps.size(); ++i) ps[i].copy_(best_weights[i]);
+    }
+  }
+  module.eval();
+  result.steps = state.step;
+  result.best_epoch = state.best_epoch;
+  result.best_valid_ndcg10 = state.best_metric;
+  result.elapsed_seconds = state.elapsed;
+  result.samples_per_second = train_seconds > 0 ? samples_done / train_seconds : 0;
+  result.num_train_samples = model->num_train_samples();
+  result.num_parameters = model->num_parameters();
+  result.stop_reason = state.stop_reason;
+  RECSYS_LOG(Info) << "training stopped (" << state.stop_reason << ") after " << state.step
+                   << " steps, " << format_duration(state.elapsed) << "; best validation N@10 "
+                   << fmt(state.best_metric, 4) << " at epoch " << state.best_epoch;
+  result.model = std::move(model);
+  return result;
+}
+
+}  // namespace recsys::seqrec

@@ -1,0 +1,65 @@
+// The JSON API: one handler per route over a store snapshot and an optional recommender.
+// Every failure becomes a JSON error {"error": {"code", "status", "message"}} with the right
+// HTTP status; nothing a client sends can crash the process.
+#pragma once
+
+#include <atomic>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "server/metrics.h"
+#include "server/recommend_backend.h"
+#include "server/router.h"
+#include "server/server_options.h"
+#include "server/store_provider.h"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace recsys::server {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+class Api {
+ public:
+  using Respond = std::function<void(Response&&)>;
+
+  // `model` may be null: POST /v1/recommend then answers 503.
+  Api(StoreProvider& store, Metrics& metrics, const ServerOptions& options,
+      std::shared_ptr<RecommendBackend> model);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Handles one request. `respond` is called exactly once: inline, or for recommend from a
+  // model thread. Never throws.
+  void handle(Request&& request, Respond respond);
+  // Same, with recommendations run inline (fuzzing, tests).
+  Response handle_sync(Request&& request);
+
+  // Waits for queued recommendations to finish (after the server stopped reading).
+  void drain();
+
+  // A JSON error response.
+  static Response error_response(unsigned status, std::string_view message, unsigned version,
+                                 bool keep_alive);
+
+ private:
+  struct Call;
+  void dispatch(const std::shared_ptr<Call>& call, bool inline_model);
+  void run_recommend(const std::shared_ptr<Call>& call, bool inline_model);
+
+  StoreProvider& store_;
+  Metrics& metrics_;
+  const ServerOptions options_;
+  std::shared_ptr<RecommendBackend> model_;
+  std::unique_ptr<boost::asio::thread_pool> model_pool_;
+  std::atomic<size_t> pending_recommend_{0};
+};
+
+}  // namespace recsys::server

@@ -1,0 +1,126 @@
+#include "server/store_provider.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+#include "recsys/error.h"
+#include "recsys/logging.h"
+
+namespace recsys::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::shared_ptr<const StoreSnapshot> open_snapshot(const std::string& path, uint64_t generation) {
+  auto snap = std::make_shared<StoreSnapshot>();
+  snap->store = storage::Store::open(path, storage::Store::Mode::kReadOnly);
+  snap->maps = snap->store->list_id_maps();
+  snap->generation = generation;
+  return snap;
+}
+
+}  // namespace
+
+const storage::MapInfo* StoreSnapshot::find_map(const std::string& name) const {
+  for (const auto& m : maps)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+StoreProvider::StoreProvider(std::string path) : path_(std::move(path)) {
+  fingerprint_ = fingerprint();
+  snapshot_ = open_snapshot(path_, 1);
+}
+
+StoreProvider::~StoreProvider() { stop_background(); }
+
+std::shared_ptr<const StoreSnapshot> StoreProvider::current() const {
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+std::string StoreProvider::fingerprint() const {
+  // RocksDB's info log (LOG, LOG.old.*) changes on every open, so it is left out; every write
+  // that matters touches the WAL, a MANIFEST or an SST file.
+  std::ostringstream os;
+  std::error_code ec;
+  std::vector<std::string> lines;
+  for (fs::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("LOG", 0) == 0) continue;
+    std::error_code ec2;
+    const auto size = it->file_size(ec2);
+    const auto mtime = it->last_write_time(ec2).time_since_epoch().count();
+    lines.push_back(name + ":" + std::to_string(size) + ":" + std::to_string(mtime));
+  }
+  std::sort(lines.begin(), lines.end());
+  for (const auto& l : lines) os << l << "\n";
+  return os.str();
+}
+
+bool StoreProvider::refresh(bool force) {
+  std::lock_guard<std::mutex> lock(refresh_mutex_);
+  const std::string fp = fingerprint();
+  if (!force && fp == fingerprint_) return false;
+  const uint64_t next_generation = current()->generation + 1;
+  std::shared_ptr<const StoreSnapshot> fresh;
+  try {
+    fresh = open_snapshot(path_, next_generation);
+  } catch (const std::exception& e) {
+    RECSYS_LOG(Warning) << "store refresh failed, still serving generation " << next_generation - 1
+                        << ": " << e.what();
+    if (on_refresh_failed) on_refresh_failed();
+    return false;
+  }
+  fingerprint_ = fp;
+  {
+    std::lock_guard<std::mutex> slock(snapshot_mutex_);
+    snapshot_ = fresh;
+  }
+  RECSYS_LOG(Info) << "store refreshed: generation " << next_generation << ", "
+                   << fresh->maps.size() << " ID map(s)";
+  if (on_refreshed) on_refreshed(next_generation);
+  return true;
+}
+
+bool StoreProvider::refresh_on_miss(int64_t min_interval_ms) {
+  if (min_interval_ms <= 0) return false;
+  const uint64_t seen = current()->generation;
+  {
+    std::lock_guard<std::mutex> lock(refresh_mutex_);
+    // Someone else refreshed while we waited: that answer is as good as ours.
+    if (current()->generation != seen) return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_miss_refresh_ < std::chrono::milliseconds(min_interval_ms)) return false;
+    last_miss_refresh_ = now;
+  }
+  return refresh(false);
+}
+
+void StoreProvider::start_background(int64_t interval_ms) {
+  if (interval_ms <= 0 || bg_thread_.joinable()) return;
+  bg_stop_ = false;
+  bg_thread_ = std::thread([this, interval_ms] {
+    std::unique_lock<std::mutex> lock(bg_mutex_);
+    while (!bg_cv_.wait_for(lock, std::chrono::milliseconds(interval_ms),
+                            [this] { return bg_stop_; })) {
+      lock.unlock();
+      refresh(false);
+      lock.lock();
+    }
+  });
+}
+
+void StoreProvider::stop_background() {
+  {
+    std::lock_guard<std::mutex> lock(bg_mutex_);
+    bg_stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+}
+
+}  // namespace recsys::server

@@ -1,0 +1,70 @@
+// Hands out immutable snapshots of the read-only store and swaps in a new one when the store's
+// files change (e.g. `recsys index` wrote a new ID map). A request holds a shared_ptr to the
+// snapshot it started with, so a swap never disturbs it; the old store closes when its last
+// request finishes. Swaps are atomic: a new map is either entirely visible or not at all.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/store.h"
+
+namespace recsys::server {
+
+struct StoreSnapshot {
+  std::shared_ptr<const storage::Store> store;
+  std::vector<storage::MapInfo> maps;  // list_id_maps() at open time (immutable per snapshot)
+  uint64_t generation = 0;             // 1 for the first snapshot, +1 per swap
+  const storage::MapInfo* find_map(const std::string& name) const;
+};
+
+class StoreProvider {
+ public:
+  // Opens the store read-only (throws like storage::Store::open).
+  explicit StoreProvider(std::string path);
+  ~StoreProvider();
+  StoreProvider(const StoreProvider&) = delete;
+  StoreProvider& operator=(const StoreProvider&) = delete;
+
+  std::shared_ptr<const StoreSnapshot> current() const;
+
+  // Re-opens the store if its files changed since the last open (or always with `force`);
+  // returns true when a new snapshot was swapped in. A failed open keeps the old snapshot and
+  // is reported through the failure callback (never throws).
+  bool refresh(bool force = false);
+  // For a request that named an unknown map: refresh, at most once per `min_interval_ms`
+  // (concurrent callers wait for the one refresh). Returns true if a new snapshot appeared.
+  bool refresh_on_miss(int64_t min_interval_ms);
+
+  // Background thread calling refresh() every interval_ms until stop_background().
+  void start_background(int64_t interval_ms);
+  void stop_background();
+
+  // Observers (metrics).
+  std::function<void(uint64_t generation)> on_refreshed;
+  std::function<void()> on_refresh_failed;
+
+ private:
+  std::string fingerprint() const;  // names, sizes and mtimes of the store's files
+
+  const std::string path_;
+  mutable std::mutex snapshot_mutex_;  // guards snapshot_ (a shared_ptr swap)
+  std::shared_ptr<const StoreSnapshot> snapshot_;
+  std::mutex refresh_mutex_;  // one refresh at a time
+  std::string fingerprint_;
+  std::chrono::steady_clock::time_point last_miss_refresh_{};
+
+  std::mutex bg_mutex_;
+  std::condition_variable bg_cv_;
+  bool bg_stop_ = false;
+  std::thread bg_thread_;
+};
+
+}  // namespace recsys::server
