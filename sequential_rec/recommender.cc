@@ -15,6 +15,11 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> recommender_names() { return {"sasrec", "tiger"}; }
 
+void set_num_threads(int threads) {
+  RECSYS_CHECK(threads > 0, "threads must be positive");
+  torch::set_num_threads(threads);
+}
+
 namespace internal {
 
 torch::Device parse_device(const std::string& name) {

@@ -52,6 +52,9 @@ std::vector<std::string> recommender_names();
 std::unique_ptr<Recommender> load_recommender(const std::string& checkpoint_dir, const IdMap* map,
                                               const std::string& device = "cpu");
 
+// Sets the LibTorch intra-op thread count used by recommend() and training.
+void set_num_threads(int threads);
+
 // Reads the checkpoint's config.ini (model, map name, ...).
 ConfigMap read_checkpoint_config(const std::string& checkpoint_dir);
 

@@ -1,0 +1,321 @@
+// recsys train | evaluate | recommend: the sequential recommenders (TIGER on semantic IDs, SASRec
+// on item IDs) over a store. Torch-free: everything goes through sequential_rec's plain headers.
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "recsys/cli/command.h"
+#include "recsys/error.h"
+#include "recsys/logging.h"
+#include "recsys/progress.h"
+#include "sequential_rec/evaluator.h"
+#include "sequential_rec/recommender.h"
+#include "sequential_rec/trainer.h"
+#include "storage/store.h"
+
+namespace recsys::cli {
+
+namespace {
+
+using seqrec::EvalConfig;
+using seqrec::ModelConfig;
+using seqrec::TrainConfig;
+
+void add_model_options(po::options_description& desc, ModelConfig& c) {
+  auto& t = c.tiger;
+  auto& s = c.sasrec;
+  desc.add_options()("model", po::value(&c.model)->default_value(c.model), "tiger | sasrec")(
+      "tiger.user-tokens", po::value(&t.num_user_tokens)->default_value(t.num_user_tokens),
+      "hashed user tokens")("tiger.max-items", po::value(&t.max_items)->default_value(t.max_items),
+                            "history items read by the encoder")(
+      "tiger.d-model", po::value(&t.d_model)->default_value(t.d_model), "model width")(
+      "tiger.heads", po::value(&t.num_heads)->default_value(t.num_heads), "attention heads")(
+      "tiger.head-dim", po::value(&t.head_dim)->default_value(t.head_dim), "size of one head")(
+      "tiger.d-ff", po::value(&t.d_ff)->default_value(t.d_ff), "feed-forward width")(
+      "tiger.encoder-layers", po::value(&t.encoder_layers)->default_value(t.encoder_layers),
+      "encoder layers")("tiger.decoder-layers",
+                        po::value(&t.decoder_layers)->default_value(t.decoder_layers),
+                        "decoder layers")(
+      "tiger.dropout", po::value(&t.dropout)->default_value(t.dropout), "dropout")(
+      "sasrec.d-model", po::value(&s.d_model)->default_value(s.d_model), "SASRec width")(
+      "sasrec.blocks", po::value(&s.num_blocks)->default_value(s.num_blocks), "SASRec blocks")(
+      "sasrec.heads", po::value(&s.num_heads)->default_value(s.num_heads), "SASRec heads")(
+      "sasrec.max-len", po::value(&s.max_len)->default_value(s.max_len), "SASRec history length")(
+      "sasrec.dropout", po::value(&s.dropout)->default_value(s.dropout), "SASRec dropout");
+}
+
+void add_train_options(po::options_description& desc, TrainConfig& c) {
+  desc.add_options()("device", po::value(&c.device)->default_value(c.device),
+                     "cpu | cuda | cuda:N")(
+      "threads", po::value(&c.threads)->default_value(c.threads), "LibTorch intra-op threads")(
+      "seed", po::value(&c.seed)->default_value(c.seed), "random seed")(
+      "batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "samples per step")(
+      "lr", po::value(&c.lr)->default_value(c.lr, std::to_string(c.lr)), "peak learning rate")(
+      "schedule", po::value(&c.schedule)->default_value(c.schedule), "inverse_sqrt | constant")(
+      "warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps),
+      "linear warm-up steps")(
+      "weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay),
+      "AdamW weight decay")("clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm),
+                            "gradient clipping (0=off)")(
+      "beta2", po::value(&c.adam_beta2)->default_value(c.adam_beta2), "Adam beta2")(
+      "epochs", po::value(&c.max_epochs)->default_value(c.max_epochs), "maximum epochs")(
+      "max-steps", po::value(&c.max_steps)->default_value(c.max_steps), "maximum steps (0=none)")(
+      "max-minutes", po::value(&c.max_minutes)->default_value(c.max_minutes),
+      "wall-time budget in minutes (0=none)")(
+      "patience", po::value(&c.patience)->default_value(c.patience),
+      "evaluations without validation NDCG@10 gain before stopping")(
+      "eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
+      "epochs between validations")("eval-users",
+                                    po::value(&c.eval_users)->default_value(c.eval_users),
+                                    "validation users for early stopping (0=all)")(
+      "bucket-batches", po::value(&c.bucket_batches)->default_value(c.bucket_batches),
+      "length bucketing window in batches (1=off)")(
+      "log-interval", po::value(&c.log_interval_seconds)->default_value(c.log_interval_seconds),
+      "seconds between progress lines")(
+      "no-resume", po::bool_switch()->notifier([&c](bool v) { c.resume = !v; }),
+      "start afresh even if --out holds a checkpoint");
+}
+
+std::vector<size_t> parse_ks(const std::string& text) {
+  std::vector<size_t> ks;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    try {
+      ks.push_back(std::stoul(part));
+    } catch (const std::exception&) {
+      RECSYS_THROW(ErrorCode::kInvalidArgument, "--ks: '", part, "' is not a number");
+    }
+  }
+  return ks;
+}
+
+void add_eval_options(po::options_description& desc, EvalConfig& c, std::string& ks) {
+  desc.add_options()("beam", po::value(&c.beam_size)->default_value(c.beam_size),
+                     "TIGER beam width")("exclude-history", po::bool_switch(&c.exclude_history),
+                                         "drop the user's history items from the ranking")(
+      "ks", po::value(&ks)->default_value("5,10,20"), "cut-offs K")(
+      "eval-batch", po::value(&c.batch_users)->default_value(c.batch_users), "users per batch")(
+      "max-users", po::value(&c.max_users)->default_value(c.max_users),
+      "evaluate an evenly spread subset of N users (0=all)");
+}
+
+std::optional<IdMap> load_map(const storage::Store& store, const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  auto map = store.load_id_map(name);
+  if (!map) {
+    std::string names;
+    for (const auto& m : store.list_id_maps()) names += (names.empty() ? "" : ", ") + m.name;
+    RECSYS_THROW(ErrorCode::kNotFound, "no ID map '", name, "' in ", store.path(),
+                 " (maps: ", names.empty() ? "none" : names, ")");
+  }
+  return map;
+}
+
+std::string metric_line(const seqrec::EvalResult& r) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(4) << r.split << " (" << r.users << " users";
+  if (r.exclude_history) os << ", history excluded";
+  os << ")";
+  for (const char* k : {"recall@5", "ndcg@5", "recall@10", "ndcg@10", "recall@20", "ndcg@20"}) {
+    auto it = r.metrics.find(k);
+    if (it != r.metrics.end()) os << "  " << k << " " << it->second;
+  }
+  return os.str();
+}
+
+int run_train(const std::vector<std::string>& args) {
+  std::string store_path, map_name, out, report, ks;
+  ModelConfig model;
+  TrainConfig train;
+  bool no_test = false;
+  po::options_description desc("recsys train");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
+      "map", po::value(&map_name), "semantic-ID map (required for tiger)")(
+      "out", po::value(&out)->required(), "checkpoint directory")(
+      "report", po::value(&report), "write <prefix>.json and <prefix>.md after training")(
+      "no-test", po::bool_switch(&no_test), "skip the final validation/test evaluation");
+  add_model_options(desc, model);
+  add_train_options(desc, train);
+  add_eval_options(desc, train.eval, ks);
+  po::variables_map vm;
+  if (!parse_options("usage: recsys train --store DIR --out CKPT_DIR [--model tiger --map NAME | "
+                     "--model sasrec] [options]",
+                     args, desc, vm))
+    return 0;
+  train.out_dir = out;
+  train.eval.ks = parse_ks(ks);
+  model.validate();
+  train.validate();
+  RECSYS_CHECK(model.model != "tiger" || !map_name.empty(), "--model tiger needs --map NAME");
+  auto store = storage::Store::open(store_path);
+  const Dataset dataset = store->load_dataset();
+  auto map = load_map(*store, model.model == "tiger" ? map_name : "");
+  auto result = seqrec::train_recommender(dataset, map ? &*map : nullptr, model, train);
+  std::cout << "trained " << model.model << " (" << result.num_parameters << " parameters) for "
+            << result.steps << " steps in " << format_duration(result.elapsed_seconds)
+            << ", stop: " << result.stop_reason << ", best validation NDCG@10 "
+            << result.best_valid_ndcg10 << " (epoch " << result.best_epoch << "), checkpoint "
+            << out << "\n";
+  if (no_test) return 0;
+  seqrec::EvalReport rep;
+  rep.title = "recsys train: " + model.model + " on " + dataset.name;
+  rep.dataset = dataset.name + " (" + store_path + ")";
+  rep.model = model.model;
+  rep.id_map = map ? map->name : "";
+  rep.config = seqrec::to_config_map(model);
+  for (const auto& [k, v] : seqrec::to_config_map(train)) rep.config[k] = v;
+  rep.notes["training wall time (s)"] = std::to_string(result.elapsed_seconds);
+  rep.notes["training samples/s"] = std::to_string(result.samples_per_second);
+  rep.notes["steps"] = std::to_string(result.steps);
+  rep.notes["stop reason"] = result.stop_reason;
+  rep.notes["best epoch"] = std::to_string(result.best_epoch);
+  rep.notes["threads"] = std::to_string(train.threads);
+  for (auto split : {seqrec::Split::kValidation, seqrec::Split::kTest}) {
+    rep.results.push_back(seqrec::evaluate(*result.model, dataset, split, train.eval));
+    std::cout << metric_line(rep.results.back()) << "\n";
+  }
+  if (!report.empty()) rep.write(report);
+  return 0;
+}
+
+int run_evaluate(const std::vector<std::string>& args) {
+  std::string store_path, split_name = "both", report, device = "cpu", ks;
+  std::vector<std::string> checkpoints;
+  int threads = 2;
+  EvalConfig eval;
+  po::options_description desc("recsys evaluate");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
+      "checkpoint", po::value(&checkpoints)->multitoken()->required(),
+      "checkpoint directory; several (e.g. one per seed) report mean and spread")(
+      "split", po::value(&split_name)->default_value(split_name), "validation | test | both")(
+      "device", po::value(&device)->default_value(device), "cpu | cuda")(
+      "threads", po::value(&threads)->default_value(threads), "LibTorch threads")(
+      "report", po::value(&report), "write <prefix>.json and <prefix>.md");
+  add_eval_options(desc, eval, ks);
+  po::variables_map vm;
+  if (!parse_options("usage: recsys evaluate --store DIR --checkpoint CKPT_DIR... [options]", args,
+                     desc, vm))
+    return 0;
+  eval.ks = parse_ks(ks);
+  eval.validate();
+  std::vector<seqrec::Split> splits;
+  if (split_name == "validation" || split_name == "both")
+    splits.push_back(seqrec::Split::kValidation);
+  if (split_name == "test" || split_name == "both") splits.push_back(seqrec::Split::kTest);
+  RECSYS_CHECK(!splits.empty(), "--split must be validation, test or both");
+  seqrec::set_num_threads(threads);
+  auto store = storage::Store::open(store_path);
+  const Dataset dataset = store->load_dataset();
+  seqrec::EvalReport rep;
+  rep.dataset = dataset.name + " (" + store_path + ")";
+  std::map<std::string, std::vector<double>> per_metric;  // split/metric -> values per checkpoint
+  for (const auto& ckpt : checkpoints) {
+    const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(ckpt);
+    auto it = saved.find("map.name");
+    auto map = load_map(*store, it == saved.end() ? "" : it->second);
+    auto model = seqrec::load_recommender(ckpt, map ? &*map : nullptr, device);
+    rep.model = model->name();
+    rep.id_map = map ? map->name : "";
+    rep.title = "recsys evaluate: " + model->name() + " on " + dataset.name;
+    rep.config = saved;
+    for (auto split : splits) {
+      auto r = seqrec::evaluate(*model, dataset, split, eval);
+      std::cout << ckpt << "  " << metric_line(r) << "\n";
+      for (const auto& [k, v] : r.metrics) per_metric[r.split + " " + k].push_back(v);
+      rep.results.push_back(r);
+    }
+  }
+  rep.notes["checkpoints"] = std::to_string(checkpoints.size());
+  if (checkpoints.size() > 1) {
+    std::cout << "mean +- std over " << checkpoints.size() << " checkpoints:\n";
+    for (const auto& [k, values] : per_metric) {
+      double mean = 0, var = 0;
+      for (double v : values) mean += v;
+      mean /= values.size();
+      for (double v : values) var += (v - mean) * (v - mean);
+      const double sd = std::sqrt(var / (values.size() - 1));
+      std::ostringstream os;
+      os << std::fixed << std::setprecision(4) << mean << " +- " << sd;
+      std::cout << "  " << k << "  " << os.str() << "\n";
+      rep.notes["mean+-std " + k] = os.str();
+    }
+  }
+  if (!report.empty()) rep.write(report);
+  return 0;
+}
+
+int run_recommend(const std::vector<std::string>& args) {
+  std::string store_path, checkpoint, user, history, device = "cpu";
+  size_t k = 10;
+  int64_t beam = 20;
+  bool exclude = false;
+  po::options_description desc("recsys recommend");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
+      "checkpoint", po::value(&checkpoint)->required(), "checkpoint directory")(
+      "user", po::value(&user), "user external id: recommend after the whole history")(
+      "history", po::value(&history), "comma-separated item external ids (ASINs), oldest first")(
+      "k", po::value(&k)->default_value(k), "how many items")(
+      "beam", po::value(&beam)->default_value(beam), "TIGER beam width")(
+      "exclude-history", po::bool_switch(&exclude), "never recommend history items")(
+      "device", po::value(&device)->default_value(device), "cpu | cuda");
+  po::variables_map vm;
+  if (!parse_options("usage: recsys recommend --store DIR --checkpoint CKPT_DIR (--user ID | "
+                     "--history ASIN,...) [--k 10]",
+                     args, desc, vm))
+    return 0;
+  RECSYS_CHECK(vm.count("user") + vm.count("history") == 1,
+               "give exactly one of --user, --history");
+  auto store = storage::Store::open(store_path);
+  const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
+  auto it = saved.find("map.name");
+  auto map = load_map(*store, it == saved.end() ? "" : it->second);
+  auto model = seqrec::load_recommender(checkpoint, map ? &*map : nullptr, device);
+  seqrec::Query query;
+  if (vm.count("user")) {
+    auto idx = store->find_user(user);
+    if (!idx) RECSYS_THROW(ErrorCode::kNotFound, "no user '", user, "' in ", store_path);
+    query.user = *idx;
+    query.history = store->get_user(*idx)->items;
+  } else {
+    std::vector<std::string> keys;
+    std::stringstream in(history);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+      if (!part.empty()) keys.push_back(part);
+    }
+    RECSYS_CHECK(!keys.empty(), "--history is empty");
+    auto found = store->get_items_by_key(keys);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!found[i]) RECSYS_THROW(ErrorCode::kNotFound, "no item '", keys[i], "' in ", store_path);
+      query.history.push_back(found[i]->first);
+    }
+  }
+  seqrec::RecommendOptions options;
+  options.top_k = k;
+  options.beam_size = beam;
+  options.exclude_history = exclude;
+  auto recs = model->recommend({query}, options);
+  std::cout << model->name() << " recommendations after " << query.history.size()
+            << " history items:\n";
+  size_t rank = 1;
+  for (const auto& r : recs[0]) {
+    auto rec = store->get_item(r.item);
+    std::cout << std::setw(3) << rank++ << "  " << (rec ? rec->external_id : "?") << "  "
+              << std::fixed << std::setprecision(4) << r.score << "  "
+              << (rec ? rec->title : std::string()) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_train_commands(CommandRegistry& registry) {
+  registry.add({"train", "train a sequential recommender (tiger | sasrec) on a store", run_train});
+  registry.add({"evaluate", "Recall/NDCG@K of trained checkpoints (full ranking)", run_evaluate});
+  registry.add({"recommend", "next items for a user or a history, with titles", run_recommend});
+}
+
+}  // namespace recsys::cli
