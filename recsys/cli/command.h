@@ -49,5 +49,6 @@ void register_data_commands(CommandRegistry& registry);
 void register_index_command(CommandRegistry& registry);
 void register_lookup_command(CommandRegistry& registry);
 void register_quickstart_command(CommandRegistry& registry);
+void register_train_commands(CommandRegistry& registry);  // train, evaluate, recommend
 
 }  // namespace recsys::cli
