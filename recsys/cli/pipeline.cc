@@ -23,6 +23,7 @@ const std::map<std::string, std::vector<std::string>>& section_commands() {
       {"prepare", {"data", "prepare"}},
       {"stats", {"data", "stats"}},
       {"index", {"index"}},
+      {"index_report", {"index", "report"}},
       {"train", {"train"}},
       {"evaluate", {"evaluate"}},
       {"recommend", {"recommend"}},
