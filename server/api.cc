@@ -162,8 +162,9 @@ json item_json(const StoreSnapshot& snap, ItemIndex index, const ItemRecord& rec
             {"categories", rec.categories}};
   if (with_ids) {
     json ids = json::object();
-    for (const auto& m : snap.maps)
-      if (auto id = snap.store->semantic_id(m.name, index)) ids[m.name] = format_semantic_id(*id);
+    for (size_t i = 0; i < snap.maps.size(); ++i)
+      if (index < snap.item_ids[i].size())
+        ids[snap.maps[i].name] = format_semantic_id(snap.item_ids[i][index]);
     j["semantic_ids"] = std::move(ids);
   }
   return j;

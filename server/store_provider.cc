@@ -18,6 +18,10 @@ std::shared_ptr<const StoreSnapshot> open_snapshot(const std::string& path, uint
   auto snap = std::make_shared<StoreSnapshot>();
   snap->store = storage::Store::open(path, storage::Store::Mode::kReadOnly);
   snap->maps = snap->store->list_id_maps();
+  for (const auto& m : snap->maps) {
+    auto map = snap->store->load_id_map(m.name);
+    snap->item_ids.push_back(map ? std::move(map->ids) : std::vector<SemanticId>());
+  }
   snap->generation = generation;
   return snap;
 }

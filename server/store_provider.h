@@ -21,7 +21,11 @@ namespace recsys::server {
 struct StoreSnapshot {
   std::shared_ptr<const storage::Store> store;
   std::vector<storage::MapInfo> maps;  // list_id_maps() at open time (immutable per snapshot)
-  uint64_t generation = 0;             // 1 for the first snapshot, +1 per swap
+  // Item -> semantic ID of each map (parallel to `maps`), read once per snapshot: annotating an
+  // item with its IDs is then a vector lookup instead of a meta read + JSON parse + Get per map.
+  // The reverse direction (full ID or prefix -> items) stays on the store's sid_rev scans.
+  std::vector<std::vector<SemanticId>> item_ids;
+  uint64_t generation = 0;  // 1 for the first snapshot, +1 per swap
   const storage::MapInfo* find_map(const std::string& name) const;
 };
 

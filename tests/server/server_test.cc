@@ -7,6 +7,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -354,6 +355,27 @@ TEST_F(ServerTest, BodyAndHeaderLimitsAnswer413And431) {
       "Transfer-Encoding: chunked\r\n\r\n1000\r\n" +
       big + "\r\n0\r\n\r\n";
   EXPECT_EQ(status_of(raw_exchange(port_, raw)), 413u);
+}
+
+TEST_F(ServerTest, ExpectContinueGetsItsGoAhead) {
+  start();
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  const std::string body = "{\"ids\":[\"A1\"]}";
+  net::write(s, net::buffer("POST /v1/items:batchGet HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                            "application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                            std::to_string(body.size()) + "\r\n\r\n"));
+  std::string interim;
+  const size_t n = net::read_until(s, net::dynamic_buffer(interim), "\r\n\r\n");
+  EXPECT_EQ(interim.substr(0, n), "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_EQ(interim.size(), n);  // nothing else before the body is sent
+  net::write(s, net::buffer(body));
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(json::parse(res.body())["found"], 1);
 }
 
 TEST_F(ServerTest, MalformedHttpGets400AndServerSurvives) {
