@@ -1,0 +1,196 @@
+#include "recsys/cli/lm_index_command.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "indexer/collision_suffix.h"
+#include "indexer/id_quality_report.h"
+#include "indexer/lm_indexer.h"
+#include "recsys/cli/command.h"
+#include "recsys/error.h"
+#include "recsys/logging.h"
+#include "storage/store.h"
+
+namespace recsys::cli {
+namespace {
+
+// Peak resident memory of this process in MiB (VmHWM), 0 when unknown.
+double peak_rss_mib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0.0;
+}
+
+std::string item_text(const ItemRecord& item, const std::string& field) {
+  if (field == "title") return item.title;
+  if (field == "text") return item.text;
+  RECSYS_THROW(ErrorCode::kInvalidArgument, "--text-field must be title or text, got '", field,
+               "'");
+}
+
+std::string default_checkpoint(std::string store_path, const std::string& name) {
+  while (store_path.size() > 1 && store_path.back() == '/') store_path.pop_back();
+  return store_path + "." + name + ".ckpt";
+}
+
+}  // namespace
+
+int run_lmindexer_index(const std::vector<std::string>& args) {
+  std::string store_path, method, name = "lmindexer", text_field = "title", json_path;
+  bool dry_run = false;
+  indexer::LMIndexerOptions lo;
+  po::options_description desc("recsys index --method lmindexer");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
+      "method", po::value(&method)->required(), "lmindexer")(
+      "name", po::value(&name)->default_value(name), "name of the ID map")(
+      "text-field", po::value(&text_field)->default_value(text_field),
+      "item text: title | text (the ingest template)")(
+      "json", po::value(&json_path), "also write the quality report and training log as JSON")(
+      "dry-run", po::bool_switch(&dry_run), "train and report, but do not write the store");
+  lo.add_options(desc);
+  po::variables_map vm;
+  if (!parse_options("usage: recsys index --store DIR --method lmindexer [--name NAME] [options]\n"
+                     "Trains LMIndexer (self-supervised semantic IDs from item text) and stores "
+                     "the map; resumes from --checkpoint when it exists.",
+                     args, desc, vm))
+    return 0;
+  RECSYS_CHECK(method == "lmindexer", "this entry point serves --method lmindexer only");
+  if (lo.checkpoint_path.empty()) lo.checkpoint_path = default_checkpoint(store_path, name);
+  lo.validate();
+
+  auto store = storage::Store::open(
+      store_path, dry_run ? storage::Store::Mode::kReadOnly : storage::Store::Mode::kReadWrite);
+  const Dataset dataset = store->load_dataset();
+  RECSYS_CHECK(!dataset.items.empty(), "store '", store_path, "' has no items");
+  std::vector<std::string> texts;
+  texts.reserve(dataset.items.size());
+  for (const auto& item : dataset.items) texts.push_back(item_text(item, text_field));
+
+  const auto t0 = std::chrono::steady_clock::now();
+  indexer::LMIndexer lm = indexer::LMIndexer::train(texts, lo);
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  RECSYS_CHECK(lm.complete(), "training stopped before all positions were trained");
+  const double drift = lm.drift();
+
+  indexer::CollisionStats stats;
+  IdMap map = indexer::make_id_map(name, "lmindexer", lm.codes(),
+                                   std::vector<uint32_t>(lo.id_length, lo.codebook_size), &stats);
+  nlohmann::json config = nlohmann::json::parse(lo.to_json());
+  config["text_field"] = text_field;
+  config["checkpoint"] = lo.checkpoint_path;
+  config["num_items"] = texts.size();
+  map.config_json = config.dump();
+  const indexer::IdQualityReport report = indexer::make_id_quality_report(map, dataset.items);
+  map.report_json = report.to_json();
+  if (!dry_run) store->write_id_map(map);
+
+  const double peak = peak_rss_mib();
+  std::cout << report.to_table();
+  std::cout << "\nlmindexer: training " << lm.training_seconds() << " s (this run " << wall_s
+            << " s), peak RSS " << peak << " MiB, regenerated-ID drift " << drift << "\ncheckpoint "
+            << lo.checkpoint_path
+            << (dry_run ? " (dry run: not stored)" : "; stored as map '" + name + "'") << "\n";
+  if (!json_path.empty()) {
+    nlohmann::json j = nlohmann::json::parse(report.to_json());
+    j["config"] = config;
+    j["seconds"] = {{"training_total", lm.training_seconds()}, {"this_run", wall_s}};
+    j["peak_rss_mib"] = peak;
+    j["drift"] = drift;
+    nlohmann::json hist = nlohmann::json::array();
+    for (const auto& h : lm.history())
+      hist.push_back({{"position", h.position + 1},
+                      {"phase", h.phase},
+                      {"epoch", h.epoch + 1},
+                      {"reconstruction", h.reconstruction},
+                      {"contrastive", h.contrastive},
+                      {"commitment", h.commitment},
+                      {"masked_accuracy", h.masked_accuracy},
+                      {"seconds", h.seconds},
+                      {"items_per_second", h.items_per_second}});
+    j["training"] = hist;
+    std::ofstream out(json_path);
+    if (!out) RECSYS_THROW(ErrorCode::kIOError, "cannot write '", json_path, "'");
+    out << j.dump(2) << "\n";
+  }
+  return 0;
+}
+
+int run_index_assign(const std::vector<std::string>& args) {
+  std::string store_path, name = "lmindexer", items_path, checkpoint, output;
+  po::options_description desc("recsys index assign");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
+      "name", po::value(&name)->default_value(name), "ID map made by --method lmindexer")(
+      "items", po::value(&items_path)->required(),
+      "new items, one a line: external_id<TAB>text (or only the text)")(
+      "checkpoint", po::value(&checkpoint), "LMIndexer checkpoint (default: the map's)")(
+      "output", po::value(&output), "write the IDs here instead of stdout");
+  po::variables_map vm;
+  if (!parse_options("usage: recsys index assign --store DIR --name NAME --items FILE\n"
+                     "Generates semantic IDs for new items from the trained LMIndexer, without "
+                     "retraining. Prints external_id, ID, and whether the item is new.",
+                     args, desc, vm))
+    return 0;
+  auto store = storage::Store::open(store_path);
+  const auto info = store->map_info(name);
+  RECSYS_CHECK(info.has_value(), "no ID map '", name, "' in '", store_path, "'");
+  RECSYS_CHECK(info->method == "lmindexer", "map '", name, "' was made by ", info->method,
+               ", not lmindexer: only LMIndexer maps can assign IDs to new items");
+  if (checkpoint.empty()) {
+    const auto config = nlohmann::json::parse(info->config_json, nullptr, false);
+    if (!config.is_discarded() && config.contains("checkpoint"))
+      checkpoint = config["checkpoint"].get<std::string>();
+  }
+  RECSYS_CHECK(!checkpoint.empty(), "map '", name, "' names no checkpoint; pass --checkpoint");
+
+  std::ifstream in(items_path);
+  if (!in) RECSYS_THROW(ErrorCode::kNotFound, "cannot read --items '", items_path, "'");
+  std::vector<std::string> ids, texts;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto tab = line.find('\t');
+    ids.push_back(tab == std::string::npos ? std::to_string(n) : line.substr(0, tab));
+    texts.push_back(tab == std::string::npos ? line : line.substr(tab + 1));
+  }
+  RECSYS_CHECK(!texts.empty(), "--items '", items_path, "' has no items");
+
+  const indexer::LMIndexer lm = indexer::LMIndexer::load(checkpoint);
+  RECSYS_CHECK(lm.options().id_length + 1 == info->vocab.size(), "checkpoint ", checkpoint, " has ",
+               lm.options().id_length, " positions but map '", name, "' has ",
+               info->vocab.size() - 1);
+  const auto codes = lm.assign(texts);
+  std::ofstream file;
+  if (!output.empty()) {
+    file.open(output);
+    if (!file) RECSYS_THROW(ErrorCode::kIOError, "cannot write '", output, "'");
+  }
+  std::ostream& out = output.empty() ? std::cout : file;
+  // Collision suffix continues after the items already stored under the same codes.
+  std::map<SemanticId, uint32_t> taken;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (const auto known = store->find_item(ids[i])) {
+      if (const auto sid = store->semantic_id(name, *known)) {
+        out << ids[i] << "\t" << format_semantic_id(*sid) << "\texisting\n";
+        continue;
+      }
+    }
+    auto it = taken.find(codes[i]);
+    if (it == taken.end())
+      it =
+          taken.emplace(codes[i], uint32_t(store->items_by_prefix(name, codes[i], 1u << 20).size()))
+              .first;
+    SemanticId id = codes[i];
+    id.push_back(Token(it->second++));
+    out << ids[i] << "\t" << format_semantic_id(id) << "\tnew\n";
+  }
+  return 0;
+}
+
+}  // namespace recsys::cli
