@@ -28,10 +28,14 @@ void EvalConfig::validate() const {
   RECSYS_CHECK(beam_size > 0, "beam size must be positive");
   RECSYS_CHECK(batch_users > 0, "batch_users must be positive");
   RECSYS_CHECK(max_users >= 0, "max_users must be >= 0");
+  RECSYS_CHECK(precision == "fp32" || precision == "bf16", "unknown precision '", precision,
+               "' (valid: bf16, fp32)");
 }
 
 void TrainConfig::validate() const {
   RECSYS_CHECK(threads > 0, "threads must be positive");
+  RECSYS_CHECK(precision == "fp32" || precision == "bf16", "unknown precision '", precision,
+               "' (valid: bf16, fp32)");
   RECSYS_CHECK(batch_size > 0, "batch size must be positive");
   RECSYS_CHECK(lr > 0, "learning rate must be positive");
   RECSYS_CHECK(schedule == "inverse_sqrt" || schedule == "constant", "unknown schedule '", schedule,
@@ -125,6 +129,7 @@ ModelConfig model_config_from_map(const ConfigMap& m) {
 ConfigMap to_config_map(const TrainConfig& c) {
   ConfigMap m;
   m["train.device"] = c.device;
+  m["train.precision"] = c.precision;
   m["train.threads"] = std::to_string(c.threads);
   m["train.seed"] = std::to_string(c.seed);
   m["train.batch_size"] = std::to_string(c.batch_size);

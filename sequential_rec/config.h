@@ -41,16 +41,18 @@ struct ModelConfig {
 
 struct EvalConfig {
   std::vector<size_t> ks = {5, 10, 20};
-  int64_t beam_size = 20;        // TIGER: beam width of the constrained search
-  bool exclude_history = false;  // drop the user's history items from the ranking
-  int64_t batch_users = 256;     // users decoded together
-  int64_t max_users = 0;         // evaluate only the first N users (0 = all)
+  int64_t beam_size = 20;          // TIGER: beam width of the constrained search
+  bool exclude_history = false;    // drop the user's history items from the ranking
+  int64_t batch_users = 256;       // users decoded together
+  int64_t max_users = 0;           // evaluate an evenly spread subset of N users (0 = all)
+  std::string precision = "fp32";  // fp32 | bf16
   void validate() const;
 };
 
 struct TrainConfig {
-  std::string device = "cpu";  // cpu | cuda | cuda:N
-  int threads = 2;             // LibTorch intra-op threads
+  std::string device = "cpu";      // cpu | cuda | cuda:N
+  std::string precision = "fp32";  // fp32 | bf16 (autocast: matrix products in bfloat16)
+  int threads = 2;                 // LibTorch intra-op threads
   uint64_t seed = 42;
   int64_t batch_size = 256;
   double lr = 2e-3;

@@ -50,6 +50,7 @@ EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
   options.top_k = max_k;
   options.beam_size = std::max<int64_t>(config.beam_size, 1);
   options.exclude_history = config.exclude_history;
+  options.precision = config.precision;
 
   MetricAccumulator acc(config.ks);
   Progress progress(std::string("evaluate ") + split_name(split), queries.size(), "users", 10.0);

@@ -61,6 +61,12 @@ std::vector<size_t> order_by_history_length(const std::vector<Query>& queries) {
   return order;
 }
 
+bool parse_precision(const std::string& name) {
+  if (name == "fp32") return false;
+  if (name == "bf16") return true;
+  RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown precision '", name, "' (valid: bf16, fp32)");
+}
+
 void check_identity(const ConfigMap& saved, const ConfigMap& current, const std::string& dir) {
   for (const auto& [key, value] : current) {
     auto it = saved.find(key);

@@ -27,8 +27,9 @@ struct Query {
 
 struct RecommendOptions {
   size_t top_k = 10;
-  int64_t beam_size = 20;        // TIGER only
-  bool exclude_history = false;  // drop history items from the results
+  int64_t beam_size = 20;          // TIGER only
+  bool exclude_history = false;    // drop history items from the results
+  std::string precision = "fp32";  // fp32 | bf16 (matrix products in bfloat16)
 };
 
 class Recommender {

@@ -73,7 +73,8 @@ torch::Tensor SasRecImpl::forward(const torch::Tensor& items) {
 }
 
 torch::Tensor SasRecImpl::logits(const torch::Tensor& h) {
-  return torch::matmul(h, item_emb->weight.narrow(0, 1, options_.num_items()).t());
+  return torch::matmul(h, item_emb->weight.narrow(0, 1, options_.num_items()).t())
+      .to(torch::kFloat);
 }
 
 namespace internal {
@@ -146,6 +147,7 @@ class SasRecAdapter : public ModelAdapter {
     model_->eval();
     std::vector<std::vector<ScoredItem>> out(queries.size());
     const std::vector<size_t> order = order_by_history_length(queries);
+    AutocastGuard autocast(parse_precision(options.precision), device_);
     const int64_t max_len = config_.sasrec.max_len;
     const int64_t k = std::min<int64_t>(options.top_k, num_items_);
     const size_t chunk = 512;

@@ -137,7 +137,7 @@ torch::Tensor TigerImpl::head_log_probs(const torch::Tensor& h, int64_t position
   const int64_t off = vocab_.output_offset[position], v = vocab_.code_vocab[position];
   auto logits = torch::nn::functional::linear(h, head->weight.narrow(0, off, v),
                                               head->bias.narrow(0, off, v));
-  return torch::log_softmax(logits, -1);
+  return torch::log_softmax(logits.to(torch::kFloat), -1);
 }
 
 torch::Tensor TigerImpl::token_log_probs(const torch::Tensor& src, const torch::Tensor& codes) {
@@ -316,6 +316,7 @@ class TigerAdapter : public ModelAdapter {
     std::vector<std::vector<ScoredItem>> out(queries.size());
     // Similar history lengths together: less padding.
     const std::vector<size_t> order = order_by_history_length(queries);
+    internal::AutocastGuard autocast(internal::parse_precision(options.precision), device_);
     BeamSearch search({options.beam_size, static_cast<int64_t>(map_->length())});
     std::vector<std::shared_ptr<LogitsProcessor>> processors = {
         std::make_shared<TrieConstraint>(*trie_)};

@@ -126,6 +126,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   model->prepare_training(dataset);
   RECSYS_CHECK(model->num_train_samples() > 0, "the dataset has no training samples");
 
+  const bool bf16 = internal::parse_precision(config.precision);
   auto& module = model->module();
   auto params = module.parameters();
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(config.lr)
@@ -212,6 +213,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   EvalConfig eval_config = config.eval;
   eval_config.ks = {5, 10, 20};
   eval_config.max_users = config.eval_users;
+  eval_config.precision = config.precision;
   auto validate = [&](EpochLog& log) {
     auto r = evaluate(*model, dataset, Split::kValidation, eval_config);
     log.valid = r.metrics;
@@ -277,7 +279,11 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       const double lr = learning_rate(config, state.step + 1);
       set_lr(lr);
       optimizer.zero_grad();
-      auto loss = model->loss(batches[b]);
+      torch::Tensor loss;
+      {
+        internal::AutocastGuard autocast(bf16, device);
+        loss = model->loss(batches[b]);
+      }
       loss.backward();
       if (config.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, config.clip_norm);
       optimizer.step();

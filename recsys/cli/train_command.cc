@@ -99,7 +99,9 @@ void add_eval_options(po::options_description& desc, EvalConfig& c, std::string&
       "ks", po::value(&ks)->default_value("5,10,20"), "cut-offs K")(
       "eval-batch", po::value(&c.batch_users)->default_value(c.batch_users), "users per batch")(
       "max-users", po::value(&c.max_users)->default_value(c.max_users),
-      "evaluate an evenly spread subset of N users (0=all)");
+      "evaluate an evenly spread subset of N users (0=all)")(
+      "precision", po::value(&c.precision)->default_value(c.precision),
+      "fp32 | bf16 (matrix products in bfloat16; training and decoding)");
 }
 
 std::optional<IdMap> load_map(const storage::Store& store, const std::string& name) {
@@ -146,6 +148,7 @@ int run_train(const std::vector<std::string>& args) {
                      args, desc, vm))
     return 0;
   train.out_dir = out;
+  train.precision = train.eval.precision;
   train.eval.ks = parse_ks(ks);
   model.validate();
   train.validate();
@@ -248,7 +251,7 @@ int run_evaluate(const std::vector<std::string>& args) {
 }
 
 int run_recommend(const std::vector<std::string>& args) {
-  std::string store_path, checkpoint, user, history, device = "cpu";
+  std::string store_path, checkpoint, user, history, device = "cpu", precision = "fp32";
   size_t k = 10;
   int64_t beam = 20;
   bool exclude = false;
@@ -260,7 +263,8 @@ int run_recommend(const std::vector<std::string>& args) {
       "k", po::value(&k)->default_value(k), "how many items")(
       "beam", po::value(&beam)->default_value(beam), "TIGER beam width")(
       "exclude-history", po::bool_switch(&exclude), "never recommend history items")(
-      "device", po::value(&device)->default_value(device), "cpu | cuda");
+      "device", po::value(&device)->default_value(device), "cpu | cuda")(
+      "precision", po::value(&precision)->default_value(precision), "fp32 | bf16");
   po::variables_map vm;
   if (!parse_options("usage: recsys recommend --store DIR --checkpoint CKPT_DIR (--user ID | "
                      "--history ASIN,...) [--k 10]",
@@ -297,6 +301,7 @@ int run_recommend(const std::vector<std::string>& args) {
   options.top_k = k;
   options.beam_size = beam;
   options.exclude_history = exclude;
+  options.precision = precision;
   auto recs = model->recommend({query}, options);
   std::cout << model->name() << " recommendations after " << query.history.size()
             << " history items:\n";

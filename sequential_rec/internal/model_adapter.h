@@ -2,6 +2,7 @@
 // training batches and compute its loss. One implementation per model (tiger.cc, sasrec.cc).
 #pragma once
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -86,6 +87,44 @@ void save_module(torch::nn::Module& module, const std::string& path);
 void load_module(torch::nn::Module& module, const std::string& path, torch::Device device);
 std::string read_text_file(const std::string& path);
 void write_text_file(const std::string& path, const std::string& text);
+
+// Mixed precision: with bf16, matrix products run in bfloat16 (autocast), weights, residual
+// stream, softmax and scores stay float32. Restores the previous state on exit.
+class AutocastGuard {
+ public:
+  AutocastGuard(bool bf16, torch::Device device) : enabled_(bf16), cuda_(device.is_cuda()) {
+    if (!enabled_) return;
+    if (cuda_) {
+      prev_ = at::autocast::is_enabled();
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    } else {
+      prev_ = at::autocast::is_cpu_enabled();
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(true);
+    }
+    at::autocast::increment_nesting();
+  }
+  ~AutocastGuard() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    if (cuda_) {
+      at::autocast::set_enabled(prev_);
+    } else {
+      at::autocast::set_cpu_enabled(prev_);
+    }
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool enabled_;
+  bool cuda_;
+  bool prev_ = false;
+};
+
+// "fp32" -> false, "bf16" -> true; throws on anything else.
+bool parse_precision(const std::string& name);
 
 // Additive attention mask value (large negative instead of -inf: no NaN on fully masked rows).
 inline constexpr float kMaskValue = -1e9f;

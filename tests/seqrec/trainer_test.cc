@@ -148,6 +148,27 @@ TEST(TrainerTest, ResumeContinuesExactlyWhereItStopped) {
   fs::remove_all(split_dir);
 }
 
+TEST(TrainerTest, Bf16TrainingAndDecodingStayCloseToFp32) {
+  Dataset ds = testing::cyclic_dataset(30, 60, 8, 1);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 2);
+  TrainConfig t = quick_train_config();
+  t.precision = "bf16";
+  t.max_epochs = 60;
+  t.eval_every = 30;
+  t.patience = 100;
+  auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
+  EvalConfig e;
+  e.beam_size = 10;
+  e.ks = {10};
+  auto fp32 = evaluate(*result.model, ds, Split::kTest, e);
+  e.precision = "bf16";
+  auto bf16 = evaluate(*result.model, ds, Split::kTest, e);
+  EXPECT_GE(fp32.metrics.at("recall@10"), 0.9);
+  EXPECT_NEAR(bf16.metrics.at("recall@10"), fp32.metrics.at("recall@10"), 0.05);
+  t.precision = "fp16";
+  EXPECT_THROW(train_recommender(ds, &map, tiny_tiger_config(), t), Error);
+}
+
 TEST(TrainerTest, RejectsWrongMapAndUnknownModel) {
   Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
   IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
