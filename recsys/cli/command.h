@@ -50,5 +50,6 @@ void register_index_command(CommandRegistry& registry);
 void register_lookup_command(CommandRegistry& registry);
 void register_quickstart_command(CommandRegistry& registry);
 void register_train_commands(CommandRegistry& registry);  // train, evaluate, recommend
+void register_serve_command(CommandRegistry& registry);
 
 }  // namespace recsys::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   cli::register_lookup_command(registry);
   cli::register_quickstart_command(registry);
   cli::register_train_commands(registry);
+  cli::register_serve_command(registry);
 
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << registry.usage();

@@ -1,0 +1,103 @@
+// recsys serve: the HTTP/JSON server over a store (item-ID lookups) and, with --model, a trained
+// sequential recommender (POST /v1/recommend).
+#include <iostream>
+#include <memory>
+#include <mutex>
+
+#include "recsys/cli/command.h"
+#include "recsys/error.h"
+#include "recsys/logging.h"
+#include "sequential_rec/recommender.h"
+#include "server/http_server.h"
+#include "server/store_provider.h"
+
+namespace recsys::cli {
+
+namespace {
+
+// Adapts a seqrec::Recommender (not thread-safe: one forward pass at a time) to the server.
+class SeqrecBackend : public server::RecommendBackend {
+ public:
+  SeqrecBackend(const std::string& checkpoint, const storage::Store& store,
+                const std::string& device) {
+    const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
+    if (auto it = saved.find("map.name"); it != saved.end()) {
+      auto map = store.load_id_map(it->second);
+      if (!map)
+        RECSYS_THROW(ErrorCode::kNotFound, "the model in '", checkpoint,
+                     "' was trained on ID map '", it->second, "', which the store does not have");
+      map_ = std::make_unique<IdMap>(std::move(*map));
+    }
+    model_ = seqrec::load_recommender(checkpoint, map_.get(), device);
+    const uint64_t store_items = store.stats().num_items;
+    RECSYS_CHECK(model_->num_items() == store_items, "the model in '", checkpoint, "' knows ",
+                 model_->num_items(), " items, the store has ", store_items);
+  }
+  std::string name() const override { return model_->name(); }
+  size_t num_items() const override { return model_->num_items(); }
+  std::vector<server::Recommendation> recommend(const server::RecommendRequest& r) override {
+    seqrec::Query q;
+    q.user = r.user.value_or(0);
+    q.history = r.history;
+    seqrec::RecommendOptions o;
+    o.top_k = r.k;
+    o.beam_size = r.beam;
+    o.exclude_history = r.exclude_history;
+    std::vector<std::vector<seqrec::ScoredItem>> out;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      out = model_->recommend({q}, o);
+    }
+    std::vector<server::Recommendation> recs;
+    if (!out.empty())
+      for (const auto& s : out[0]) recs.push_back({s.item, s.score});
+    if (recs.size() > r.k) recs.resize(r.k);
+    return recs;
+  }
+
+ private:
+  std::unique_ptr<IdMap> map_;  // outlives model_ (declared first)
+  std::unique_ptr<seqrec::Recommender> model_;
+  std::mutex mutex_;
+};
+
+int run_serve(const std::vector<std::string>& args) {
+  server::ServerOptions options;
+  options.handle_signals = true;
+  std::string store_path, model_path, device = "cpu";
+  po::options_description desc("recsys serve");
+  desc.add_options()("store", po::value(&store_path)->required(), "store directory (read-only)")(
+      "model", po::value(&model_path), "recommender checkpoint directory (enables /v1/recommend)")(
+      "device", po::value(&device)->default_value(device), "device of the model");
+  options.add_options(desc);
+  po::variables_map vm;
+  if (!parse_options("usage: recsys serve --store DIR [--model CKPT] [--port P] [--threads N] "
+                     "[--host ADDR]\n"
+                     "HTTP/JSON server: GET /v1/items/{id}, GET /v1/maps/{map}/ids/{t1-t2-..}, "
+                     "GET /v1/maps/{map}/prefix/{t1-..}?limit=&cursor=, POST /v1/items:batchGet, "
+                     "POST /v1/recommend, GET /healthz, GET /metrics. SIGINT/SIGTERM stop it "
+                     "cleanly.",
+                     args, desc, vm))
+    return 0;
+  options.validate();
+  server::StoreProvider store(store_path);
+  std::shared_ptr<server::RecommendBackend> model;
+  if (!model_path.empty()) {
+    model = std::make_shared<SeqrecBackend>(model_path, *store.current()->store, device);
+  } else {
+    RECSYS_LOG(Info) << "no --model: POST /v1/recommend answers 503";
+  }
+  server::HttpServer http(options, store, model);
+  http.start();
+  std::cout << "listening on http://" << options.host << ":" << http.port() << std::endl;
+  http.wait();
+  return 0;
+}
+
+}  // namespace
+
+void register_serve_command(CommandRegistry& registry) {
+  registry.add({"serve", "HTTP/JSON server for item-ID lookups and recommendations", run_serve});
+}
+
+}  // namespace recsys::cli
