@@ -6,6 +6,15 @@
 
 namespace recsys {
 
+namespace {
+// Rates below 10/s keep two significant digits ("0.25 epochs/s"), larger ones are whole numbers.
+std::string format_rate(double r) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), r >= 10 ? "%.0f" : "%.2g", r);
+  return buf;
+}
+}  // namespace
+
 std::string format_duration(double s) {
   char buf[32];
   if (s < 0) s = 0;
@@ -58,18 +67,18 @@ void Progress::report(bool final, const std::string& extra) {
   const double r = e > 0 ? c / e : 0.0;
   char buf[256];
   if (final) {
-    std::snprintf(buf, sizeof(buf), "%s: done %llu %s in %s (%.0f %s/s)", label_.c_str(),
-                  (unsigned long long)c, unit_.c_str(), format_duration(e).c_str(), r,
-                  unit_.c_str());
+    std::snprintf(buf, sizeof(buf), "%s: done %llu %s in %s (%s %s/s)", label_.c_str(),
+                  (unsigned long long)c, unit_.c_str(), format_duration(e).c_str(),
+                  format_rate(r).c_str(), unit_.c_str());
   } else if (total_ > 0) {
     const double eta = r > 0 ? (double(total_) - double(c)) / r : 0.0;
-    std::snprintf(buf, sizeof(buf), "%s: %llu/%llu %s (%.1f%%) %.0f %s/s ETA %s", label_.c_str(),
+    std::snprintf(buf, sizeof(buf), "%s: %llu/%llu %s (%.1f%%) %s %s/s ETA %s", label_.c_str(),
                   (unsigned long long)c, (unsigned long long)total_, unit_.c_str(),
-                  100.0 * double(c) / double(total_), r, unit_.c_str(),
+                  100.0 * double(c) / double(total_), format_rate(r).c_str(), unit_.c_str(),
                   format_duration(eta).c_str());
   } else {
-    std::snprintf(buf, sizeof(buf), "%s: %llu %s %.0f %s/s", label_.c_str(), (unsigned long long)c,
-                  unit_.c_str(), r, unit_.c_str());
+    std::snprintf(buf, sizeof(buf), "%s: %llu %s %s %s/s", label_.c_str(), (unsigned long long)c,
+                  unit_.c_str(), format_rate(r).c_str(), unit_.c_str());
   }
   if (extra.empty()) {
     RECSYS_LOG(Info) << buf;
