@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "recsys/error.h"
 #include "recsys/logging.h"
@@ -98,6 +100,17 @@ void check_map_name(const std::string& name) {
 struct Store::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;
+  bool read_only = false;
+
+  // Version and ID length of each map, memoised for read-only instances (which never change
+  // until re-opened): per-item lookups otherwise re-read and re-parse the map's meta JSON, quality
+  // report included, on every call (about half the server's CPU per full-ID lookup).
+  struct MapKey {
+    uint32_t version;
+    size_t length;
+  };
+  std::mutex map_keys_mutex;
+  std::unordered_map<std::string, MapKey> map_keys;
 
   ~Impl() { close(); }
   void close() {
@@ -105,6 +118,8 @@ struct Store::Impl {
     for (auto* h : cf) db->DestroyColumnFamilyHandle(h);
     cf.clear();
     db.reset();
+    std::lock_guard<std::mutex> lock(map_keys_mutex);
+    map_keys.clear();
   }
 
   static rocksdb::Options db_options() {
@@ -128,6 +143,24 @@ struct Store::Impl {
                                   : rocksdb::DB::Open(opts, path, descs, &cf, &raw);
     check(s, "cannot open store '" + path + "'");
     db.reset(raw);
+    this->read_only = read_only;
+  }
+
+  // The current version and ID length of `map`; throws kNotFound if there is no such map.
+  MapKey map_key(const std::string& map) {
+    if (read_only) {
+      std::lock_guard<std::mutex> lock(map_keys_mutex);
+      if (auto it = map_keys.find(map); it != map_keys.end()) return it->second;
+    }
+    auto v = get(kMeta, kMapPrefix + map);
+    if (!v) RECSYS_THROW(ErrorCode::kNotFound, "no ID map named '", map, "'");
+    const MapInfo info = map_info_from_json(map, *v);
+    const MapKey key{info.version, info.vocab.size()};
+    if (read_only) {
+      std::lock_guard<std::mutex> lock(map_keys_mutex);
+      map_keys.emplace(map, key);  // only maps that exist: bounded by the store's maps
+    }
+    return key;
   }
 
   std::optional<std::string> get(Cf c, const rocksdb::Slice& key) const {
@@ -431,9 +464,8 @@ std::optional<IdMap> Store::load_id_map(const std::string& name) const {
 }
 
 std::optional<SemanticId> Store::semantic_id(const std::string& map, ItemIndex item) const {
-  const auto info = map_info(map);
-  if (!info) RECSYS_THROW(ErrorCode::kNotFound, "no ID map named '", map, "'");
-  std::string key = map_key_prefix(map, info->version);
+  const Impl::MapKey info = impl_->map_key(map);
+  std::string key = map_key_prefix(map, info.version);
   put_be32(key, item);
   auto v = impl_->get(kSid, key);
   if (!v) return std::nullopt;
@@ -442,10 +474,9 @@ std::optional<SemanticId> Store::semantic_id(const std::string& map, ItemIndex i
 
 std::optional<ItemIndex> Store::item_by_semantic_id(const std::string& map,
                                                     const SemanticId& id) const {
-  const auto info = map_info(map);
-  if (!info) RECSYS_THROW(ErrorCode::kNotFound, "no ID map named '", map, "'");
-  if (id.size() != info->vocab.size()) return std::nullopt;
-  std::string key = map_key_prefix(map, info->version);
+  const Impl::MapKey info = impl_->map_key(map);
+  if (id.size() != info.length) return std::nullopt;
+  std::string key = map_key_prefix(map, info.version);
   put_tokens(key, id);
   auto v = impl_->get(kSidRev, key);
   if (!v) return std::nullopt;
@@ -455,11 +486,10 @@ std::optional<ItemIndex> Store::item_by_semantic_id(const std::string& map,
 std::vector<std::pair<SemanticId, ItemIndex>> Store::items_by_prefix(
     const std::string& map, const SemanticId& prefix, size_t limit,
     const std::optional<SemanticId>& after) const {
-  const auto info = map_info(map);
-  if (!info) RECSYS_THROW(ErrorCode::kNotFound, "no ID map named '", map, "'");
+  const Impl::MapKey info = impl_->map_key(map);
   std::vector<std::pair<SemanticId, ItemIndex>> out;
-  if (prefix.size() > info->vocab.size()) return out;
-  const std::string base = map_key_prefix(map, info->version);
+  if (prefix.size() > info.length) return out;
+  const std::string base = map_key_prefix(map, info.version);
   std::string seek = base;
   put_tokens(seek, prefix);
   const std::string scan_prefix = seek;
