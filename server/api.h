@@ -1,6 +1,24 @@
 // The JSON API: one handler per route over a store snapshot and an optional recommender.
 // Every failure becomes a JSON error {"error": {"code", "status", "message"}} with the right
 // HTTP status; nothing a client sends can crash the process.
+//
+//   GET  /healthz                      {"status":"ok","generation","items","maps":[..],"model"}
+//   GET  /metrics                      Prometheus text
+//   GET  /v1/items/{external_id}       item record + "semantic_ids": {map: "t1-t2-.."}   (404)
+//   POST /v1/items:batchGet            {"ids":[..] (<= max_batch), "semantic_ids":true}
+//                                      -> {"items":[record|null in input order],"found","missing"}
+//   GET  /v1/maps                      {"generation","maps":[{name,method,version,vocab,..}]}
+//   GET  /v1/maps/{map}                one map's info (404 unknown map)
+//   GET  /v1/maps/{map}/ids/{t1-t2-..} the item with that full ID (400 malformed or wrong length)
+//   GET  /v1/maps/{map}/prefix/{t1-..}?limit=N&cursor=ID
+//                                      {"items":[{semantic_id,index,external_id,title}],
+//                                       "next_cursor": ID|null}  (empty prefix = whole map)
+//   POST /v1/recommend                 {"history":[ids]} and/or {"user":id}, "k" (10),
+//                                      "beam" (max(20,k)), "exclude_history" (false)
+//                                      -> {"model","k","beam","items":[{rank,index,external_id,
+//                                          title,score}]}; 503 without a model or when the
+//                                          model queue is full
+// POST bodies need Content-Type: application/json (415), at most 32 levels deep (400).
 #pragma once
 
 #include <atomic>
