@@ -100,15 +100,22 @@ void BM_TigerTrain(benchmark::State& state) {
   train.eval_every = 1000;
   train.log_interval_seconds = 1e9;
   train.bucket_batches = state.range(1);
+  train.precision = state.range(2) ? "bf16" : "fp32";
   for (auto _ : state) {
     auto r = seqrec::train_recommender(d.dataset, &d.map, model, train);
     state.counters["samples_per_s"] = r.samples_per_second;
     state.counters["params_M"] = r.num_parameters / 1e6;
   }
   state.counters["peak_rss_MiB"] = peak_rss_mib();
-  state.SetLabel(d.source + (state.range(1) > 1 ? ", bucketed" : ", shuffled (no bucketing)"));
+  state.SetLabel(d.source + (state.range(1) > 1 ? ", bucketed" : ", shuffled (no bucketing)") +
+                 ", " + train.precision);
 }
-BENCHMARK(BM_TigerTrain)->Args({30, 50})->Args({30, 1})->Iterations(1)->Unit(benchmark::kSecond);
+BENCHMARK(BM_TigerTrain)
+    ->Args({20, 50, 0})
+    ->Args({20, 50, 1})
+    ->Args({20, 1, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
 
 void BM_TigerDecode(benchmark::State& state) {
   const auto& d = data();
@@ -123,6 +130,7 @@ void BM_TigerDecode(benchmark::State& state) {
   eval.beam_size = state.range(1);
   eval.ks = {10};
   eval.max_users = state.range(0);
+  eval.precision = state.range(2) ? "bf16" : "fp32";
   for (auto _ : state) {
     auto res = seqrec::evaluate(*r.model, d.dataset, seqrec::Split::kTest, eval);
     state.counters["users_per_s"] = res.users_per_second;
@@ -131,9 +139,14 @@ void BM_TigerDecode(benchmark::State& state) {
         d.dataset.users.size() / std::max(res.users_per_second, 1e-9);
   }
   state.counters["peak_rss_MiB"] = peak_rss_mib();
-  state.SetLabel(d.source + ", beam " + std::to_string(state.range(1)) + ", top-10");
+  state.SetLabel(d.source + ", beam " + std::to_string(state.range(1)) + ", top-10, " +
+                 eval.precision);
 }
-BENCHMARK(BM_TigerDecode)->Args({2048, 20})->Iterations(1)->Unit(benchmark::kSecond);
+BENCHMARK(BM_TigerDecode)
+    ->Args({1024, 20, 0})
+    ->Args({1024, 20, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
 
 void BM_SasRecTrain(benchmark::State& state) {
   const auto& d = data();

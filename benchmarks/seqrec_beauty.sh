@@ -35,8 +35,10 @@ for name, path in [("SASRec (recsys)", "sasrec_report")] + [(f"TIGER (recsys), m
     p = os.path.join(runs, path + ".json")
     if not os.path.exists(p): continue
     r = json.load(open(p)); reports[name] = r
-    test = [x for x in r["results"] if x["split"] == "test"][0]["metrics"]
-    valid = [x for x in r["results"] if x["split"] == "validation"][0]["metrics"]
+    test = [x for x in r["results"] if x["split"] == "test"][-1]
+    users = test["users"]; test = test["metrics"]
+    valid = ([x for x in r["results"] if x["split"] == "validation"] or [{"metrics": {}}])[-1]["metrics"]
+    r["notes"]["test users"] = str(users)
     rows.append((name, test, valid, r["notes"]))
 out = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "threads": int(threads),
        "tiger_budget_minutes": float(tmin), "sasrec_budget_minutes": float(smin),
@@ -45,15 +47,15 @@ json.dump(out, open("benchmarks/reports/seqrec_beauty.json", "w"), indent=2)
 md = [f"# Beauty: generative retrieval (TIGER) vs SASRec ({out['date']})", "",
       f"Leave-one-out, full ranking over all 12,101 items, history items kept in the ranking, 22,363 test users.",
       f"Budget per run: TIGER {tmin} min, SASRec {smin} min of wall time on this 2-core machine ({threads} threads), shared with other jobs.", "",
-      "| method | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 | train wall (s) | steps | stop |", "|---|---|---|---|---|---|---|---|---|---|"]
+      "| method | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 | test users | train wall (s) | steps | stop |", "|---|---|---|---|---|---|---|---|---|---|---|"]
 for name, t, v, n in rows:
     md.append(f"| {name} | {t['recall@5']:.4f} | {t['ndcg@5']:.4f} | {t['recall@10']:.4f} | {t['ndcg@10']:.4f} | "
-              f"{t['recall@20']:.4f} | {t['ndcg@20']:.4f} | {float(n.get('training wall time (s)', 0)):.0f} | {n.get('steps','')} | {n.get('stop reason','')} |")
+              f"{t['recall@20']:.4f} | {t['ndcg@20']:.4f} | {n.get('test users','')} | {float(n.get('training wall time (s)', 0)):.0f} | {n.get('steps','')} | {n.get('stop reason','')} |")
 for p in published:
-    md.append(f"| {p[0]} | {p[1]:.4f} | {p[2]:.4f} | {p[3]:.4f} | {p[4]:.4f} | - | - | | | |")
+    md.append(f"| {p[0]} | {p[1]:.4f} | {p[2]:.4f} | {p[3]:.4f} | {p[4]:.4f} | - | - | | | | |")
 md += ["", "Validation (same protocol):", "", "| method | R@10 | N@10 |", "|---|---|---|"]
 for name, t, v, n in rows:
-    md.append(f"| {name} | {v['recall@10']:.4f} | {v['ndcg@10']:.4f} |")
+    if v: md.append(f"| {name} | {v['recall@10']:.4f} | {v['ndcg@10']:.4f} |")
 open("benchmarks/reports/seqrec_beauty.md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 PY
