@@ -11,6 +11,7 @@
 #include "indexer/tfidf_features.h"
 #include "indexer/word_embeddings.h"
 #include "recsys/cli/command.h"
+#include "recsys/cli/lm_index_command.h"
 #include "recsys/error.h"
 #include "recsys/logging.h"
 #include "storage/store.h"
@@ -196,6 +197,7 @@ int run_methods(const std::vector<std::string>&) {
   indexer::IndexerRegistry registry;
   indexer::register_builtin_indexers(registry);
   for (const auto& m : registry.names()) std::cout << m << "\t" << registry.summary(m) << "\n";
+  std::cout << "lmindexer\tLMIndexer: self-supervised transformer IDs from item text (Jin et al.)\n";
   return 0;
 }
 
@@ -208,6 +210,14 @@ void register_index_command(CommandRegistry& registry) {
                     return run_report({args.begin() + 1, args.end()});
                   if (!args.empty() && args[0] == "methods")
                     return run_methods({args.begin() + 1, args.end()});
+                  // LMIndexer learns from text, not features: its own entry points.
+                  if (!args.empty() && args[0] == "assign")
+                    return run_index_assign({args.begin() + 1, args.end()});
+                  for (size_t i = 0; i < args.size(); ++i)
+                    if (args[i] == "--method=lmindexer" ||
+                        (args[i] == "--method" && i + 1 < args.size() &&
+                         args[i + 1] == "lmindexer"))
+                      return run_lmindexer_index(args);
                   return run_build(args);
                 }});
 }
