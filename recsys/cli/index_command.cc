@@ -197,7 +197,8 @@ int run_methods(const std::vector<std::string>&) {
   indexer::IndexerRegistry registry;
   indexer::register_builtin_indexers(registry);
   for (const auto& m : registry.names()) std::cout << m << "\t" << registry.summary(m) << "\n";
-  std::cout << "lmindexer\tLMIndexer: self-supervised transformer IDs from item text (Jin et al.)\n";
+  std::cout
+      << "lmindexer\tLMIndexer: self-supervised transformer IDs from item text (Jin et al.)\n";
   return 0;
 }
 
