@@ -19,7 +19,8 @@ namespace {
 constexpr const char* kQuickstartPipeline =
     R"ini(# recsys quickstart pipeline (MovieLens ml-latest-small)
 # A small profile so that the whole run fits in ~15 minutes on 2 CPU cores: residual k-means IDs
-# (3 x 32 codes) and a 2+2-layer TIGER of width 64 trained for at most 6 minutes. The published
+# (3 x 32 codes) and a 2+2-layer TIGER of width 64 reading the last 10 items, trained for at most
+# 8 minutes. The published
 # configuration is the default of `recsys index` / `recsys train`.
 [pipeline]
 store = @WORK@/store
@@ -52,6 +53,7 @@ limit = 5
 model = tiger
 map = rkmeans
 out = @WORK@/tiger
+tiger.max-items = 10
 tiger.d-model = 64
 tiger.heads = 4
 tiger.head-dim = 16
@@ -61,7 +63,7 @@ tiger.decoder-layers = 2
 batch-size = 128
 warmup-steps = 200
 lr = 0.002
-max-minutes = 6
+max-minutes = 8
 eval-users = 300
 patience = 3
 no-resume = true
