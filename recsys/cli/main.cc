@@ -4,17 +4,16 @@
 #include <vector>
 
 #include "recsys/cli/command.h"
+#include "recsys/cli/ml_module.h"
 #include "recsys/error.h"
 
 int main(int argc, char** argv) {
   using namespace recsys;
   cli::CommandRegistry registry;
   cli::register_data_commands(registry);
-  cli::register_index_command(registry);
   cli::register_lookup_command(registry);
   cli::register_quickstart_command(registry);
-  cli::register_train_commands(registry);
-  cli::register_serve_command(registry);
+  cli::register_ml_commands_lazily(registry);  // index, train, evaluate, recommend, serve
 
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << registry.usage();

@@ -27,6 +27,15 @@ check "no command prints usage" 2 "$bin"
 check "top-level help" 0 "$bin" --help
 expect_in "help lists data" "$tmp/out" "data"
 check "unknown command" 2 "$bin" frobnicate
+# The LibTorch commands come from bin/librecsys_ml.so, loaded on first use.
+check "module command runs" 0 "$bin" index methods
+expect_in "module lists rkmeans" "$tmp/out" "rkmeans"
+check "module command help" 0 "$bin" train --help
+expect_in "train help" "$tmp/out" "--max-minutes"
+RECSYS_ML_MODULE=/nonexistent.so "$bin" index methods >"$tmp/out" 2>"$tmp/err"
+[ $? = 1 ] && grep -q "cannot load the LibTorch commands" "$tmp/err" \
+  && echo "ok   missing module is a clear error" \
+  || { echo "FAIL missing module"; cat "$tmp/err"; fail=1; }
 check "command help" 0 "$bin" data prepare --help
 expect_in "prepare help shows --kcore" "$tmp/out" "--kcore"
 check "unknown option is one line" 2 "$bin" data prepare --bogus
