@@ -1,6 +1,7 @@
 // RecBole atomic files and MovieLens CSVs: delimited text with a header row.
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <unordered_map>
 
 #include "datasets/line_reader.h"
@@ -67,6 +68,30 @@ bool blank(std::string_view line) {
   return line.find_first_not_of(" \t") == std::string_view::npos;
 }
 
+// Splits line `lineno` of `path` as CSV; a malformed line is reported (and skipped) instead.
+std::optional<std::vector<std::string>> csv_fields(std::string_view line, const std::string& path,
+                                                   size_t lineno, const ReadOptions& options,
+                                                   RawCorpus& corpus) {
+  try {
+    return split_csv(line);
+  } catch (const std::exception& e) {
+    report_bad_record(options, corpus, path, lineno, e.what());
+    return std::nullopt;
+  }
+}
+
+// Splits line `lineno` of `path` on tabs; a row without `expected` fields is reported instead.
+std::optional<std::vector<std::string>> tab_fields(std::string_view line, size_t expected,
+                                                   const std::string& path, size_t lineno,
+                                                   const ReadOptions& options, RawCorpus& corpus) {
+  auto f = split_tab(line);
+  if (f.size() == expected) return f;
+  report_bad_record(options, corpus, path, lineno,
+                    "expected " + std::to_string(expected) + " tab-separated fields, got " +
+                        std::to_string(f.size()));
+  return std::nullopt;
+}
+
 // RecBole header "user_id:token\titem_id:token\t..." -> column index by field name.
 std::unordered_map<std::string, size_t> recbole_header(const TextFile& file) {
   if (file.lines().empty())
@@ -106,13 +131,9 @@ void read_recbole(const std::string& inter_path, const std::string& item_path,
     corpus.interactions.reserve(corpus.interactions.size() + lines.size());
     for (size_t i = 1; i < lines.size(); ++i) {
       if (blank(lines[i])) continue;
-      const auto f = split_tab(lines[i]);
-      if (f.size() != cols.size()) {
-        report_bad_record(options, corpus, inter_path, i + 1,
-                          "expected " + std::to_string(cols.size()) +
-                              " tab-separated fields, got " + std::to_string(f.size()));
-        continue;
-      }
+      const auto fields = tab_fields(lines[i], cols.size(), inter_path, i + 1, options, corpus);
+      if (!fields) continue;
+      const auto& f = *fields;
       RawInteraction r;
       r.user = f[u];
       r.item = f[it];
@@ -159,13 +180,9 @@ void read_recbole(const std::string& inter_path, const std::string& item_path,
   const auto& lines = file.lines();
   for (size_t i = 1; i < lines.size(); ++i) {
     if (blank(lines[i])) continue;
-    const auto f = split_tab(lines[i]);
-    if (f.size() != cols.size()) {
-      report_bad_record(options, corpus, item_path, i + 1,
-                        "expected " + std::to_string(cols.size()) + " tab-separated fields, got " +
-                            std::to_string(f.size()));
-      continue;
-    }
+    const auto fields = tab_fields(lines[i], cols.size(), item_path, i + 1, options, corpus);
+    if (!fields) continue;
+    const auto& f = *fields;
     ItemRecord item;
     item.external_id = f[cols.at("item_id")];
     if (title >= 0) item.title = clean_text(f[title]);
@@ -206,13 +223,9 @@ void read_movielens(const std::string& ratings_path, const std::string& movies_p
     corpus.interactions.reserve(corpus.interactions.size() + lines.size());
     for (size_t i = 1; i < lines.size(); ++i) {
       if (blank(lines[i])) continue;
-      std::vector<std::string> f;
-      try {
-        f = split_csv(lines[i]);
-      } catch (const std::exception& e) {
-        report_bad_record(options, corpus, ratings_path, i + 1, e.what());
-        continue;
-      }
+      const auto fields = csv_fields(lines[i], ratings_path, i + 1, options, corpus);
+      if (!fields) continue;
+      const auto& f = *fields;
       double rating = 0, ts = 0;
       if (f.size() < 4 || f[0].empty() || f[1].empty() || !parse_double(f[2], rating) ||
           !parse_double(f[3], ts)) {
@@ -236,13 +249,9 @@ void read_movielens(const std::string& ratings_path, const std::string& movies_p
   if (lines.empty()) RECSYS_THROW(ErrorCode::kInvalidArgument, "'", movies_path, "' is empty");
   for (size_t i = 1; i < lines.size(); ++i) {
     if (blank(lines[i])) continue;
-    std::vector<std::string> f;
-    try {
-      f = split_csv(lines[i]);
-    } catch (const std::exception& e) {
-      report_bad_record(options, corpus, movies_path, i + 1, e.what());
-      continue;
-    }
+    const auto fields = csv_fields(lines[i], movies_path, i + 1, options, corpus);
+    if (!fields) continue;
+    const auto& f = *fields;
     if (f.size() < 3 || f[0].empty()) {
       report_bad_record(options, corpus, movies_path, i + 1, "expected movieId,title,genres");
       continue;
