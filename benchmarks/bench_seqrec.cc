@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 
+#include "recsys/allocator.h"
 #include "recsys/logging.h"
 #include "sequential_rec/evaluator.h"
 #include "sequential_rec/recommender.h"
@@ -62,6 +63,7 @@ const BenchData& data() {
   static std::unique_ptr<BenchData> d;
   if (!d) {
     set_log_level(LogLevel::kWarning);
+    keep_freed_tensor_memory();  // as the recsys binary does
     const char* store = std::getenv("RECSYS_BENCH_STORE");
     const char* map = std::getenv("RECSYS_BENCH_MAP");
     if (store && map) {

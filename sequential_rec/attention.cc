@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sequential_rec/internal/model_adapter.h"
+#include "sequential_rec/internal/parallel.h"
 
 namespace recsys::seqrec {
 
@@ -37,9 +38,7 @@ torch::Tensor MultiHeadAttentionImpl::core(const torch::Tensor& qh, const torch:
   auto scores = torch::matmul(qh * scale, k.transpose(-2, -1));  // [B, H, Tq, S]
   if (mask.defined()) scores = scores + mask;
   auto probs = torch::softmax(scores, -1);
-  if (options.dropout() > 0 && is_training()) {
-    probs = torch::dropout(probs, options.dropout(), /*train=*/true);
-  }
+  probs = internal::dropout(probs, options.dropout(), is_training());
   return torch::matmul(probs, v);  // [B, H, Tq, hd]
 }
 

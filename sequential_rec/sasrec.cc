@@ -6,6 +6,7 @@
 
 #include "recsys/error.h"
 #include "sequential_rec/internal/model_adapter.h"
+#include "sequential_rec/internal/parallel.h"
 
 namespace recsys::seqrec {
 
@@ -21,9 +22,7 @@ SasRecBlockImpl::SasRecBlockImpl(int64_t d_model, int64_t num_heads, double drop
 }
 
 torch::Tensor SasRecBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-  auto drop = [&](const torch::Tensor& t) {
-    return dropout > 0 && is_training() ? torch::dropout(t, dropout, true) : t;
-  };
+  auto drop = [&](const torch::Tensor& t) { return internal::dropout(t, dropout, is_training()); };
   auto h = x + drop(attn->forward(ln1->forward(x), mask));
   return h + drop(ff->forward(ln2->forward(h)));
 }
@@ -57,7 +56,7 @@ torch::Tensor SasRecImpl::forward(const torch::Tensor& items) {
   auto x = item_emb->forward(items) * std::sqrt(static_cast<double>(options_.d_model())) +
            pos_emb->forward(pos).unsqueeze(0);
   auto pad = items.eq(0);
-  if (options_.dropout() > 0 && is_training()) x = torch::dropout(x, options_.dropout(), true);
+  x = internal::dropout(x, options_.dropout(), is_training());
   x = x.masked_fill(pad.unsqueeze(-1), 0.0);
   // Causal + key padding; every position may always see itself (no fully masked rows).
   auto mask = causal_mask(t, x.device()).expand({b, 1, t, t}).clone();
@@ -110,6 +109,12 @@ class SasRecAdapter : public ModelAdapter {
   size_t num_train_samples() const override { return users_.size(); }
   size_t sample_length(size_t i) const override {
     return std::min<size_t>(dataset_->users[users_[i]].items.size() - 3, config_.sasrec.max_len);
+  }
+
+  int64_t loss_terms(const std::vector<uint32_t>& ids) const override {
+    int64_t n = 0;
+    for (uint32_t i : ids) n += static_cast<int64_t>(sample_length(i));
+    return n;
   }
 
   torch::Tensor loss(const std::vector<uint32_t>& ids) override {

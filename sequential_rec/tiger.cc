@@ -5,6 +5,7 @@
 
 #include "recsys/error.h"
 #include "sequential_rec/internal/model_adapter.h"
+#include "sequential_rec/internal/parallel.h"
 
 namespace recsys::seqrec {
 
@@ -37,8 +38,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, double dropout) 
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   auto h = torch::relu(fc1->forward(x));
-  if (dropout > 0 && is_training()) h = torch::dropout(h, dropout, true);
-  return fc2->forward(h);
+  return fc2->forward(internal::dropout(h, dropout, is_training()));
 }
 
 namespace {
@@ -48,7 +48,7 @@ MultiHeadAttentionOptions attn_options(const TigerOptions& o, bool cross) {
       .cross(cross);
 }
 torch::Tensor drop(const torch::Tensor& x, double p, bool training) {
-  return p > 0 && training ? torch::dropout(x, p, true) : x;
+  return internal::dropout(x, p, training);
 }
 torch::nn::LayerNorm layer_norm(int64_t d) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}));
@@ -288,6 +288,10 @@ class TigerAdapter : public ModelAdapter {
     return std::min<size_t>(samples_[i].end, config_.tiger.max_items);
   }
 
+  int64_t loss_terms(const std::vector<uint32_t>& ids) const override {
+    return static_cast<int64_t>(ids.size()) * static_cast<int64_t>(map_->length());
+  }
+
   torch::Tensor loss(const std::vector<uint32_t>& ids) override {
     std::vector<Query> queries(ids.size());
     const int64_t l = map_->length();
@@ -316,40 +320,60 @@ class TigerAdapter : public ModelAdapter {
     std::vector<std::vector<ScoredItem>> out(queries.size());
     // Similar history lengths together: less padding.
     const std::vector<size_t> order = order_by_history_length(queries);
-    internal::AutocastGuard autocast(internal::parse_precision(options.precision), device_);
-    BeamSearch search({options.beam_size, static_cast<int64_t>(map_->length())});
+    const bool bf16 = internal::parse_precision(options.precision);
     std::vector<std::shared_ptr<LogitsProcessor>> processors = {
         std::make_shared<TrieConstraint>(*trie_)};
-    const size_t chunk = 256;
-    for (size_t lo = 0; lo < order.size(); lo += chunk) {
-      const size_t hi = std::min(order.size(), lo + chunk);
-      std::vector<Query> batch;
-      for (size_t i = lo; i < hi; ++i) batch.push_back(queries[order[i]]);
-      auto src = tiger_source(model_->vocab(), *map_, batch, config_.tiger.max_items).to(device_);
-      TigerStepDecoder decoder(model_, src);
-      auto hyps = search.search(decoder, static_cast<int64_t>(batch.size()), processors);
-      for (size_t i = lo; i < hi; ++i) {
-        auto& res = out[order[i]];
-        const auto& history = queries[order[i]].history;
-        SemanticId id(map_->length());
-        for (const auto& h : hyps[i - lo]) {
-          for (size_t p = 0; p < id.size(); ++p) id[p] = static_cast<Token>(h.tokens[p]);
-          auto item = trie_->item(id);
-          if (!item) continue;  // cannot happen with the trie constraint
-          if (options.exclude_history &&
-              std::find(history.begin(), history.end(), *item) != history.end()) {
-            continue;
-          }
-          res.push_back({*item, h.score});
-          if (res.size() >= options.top_k) break;
-        }
+    // Chunks of similar history length; with several threads, each decodes every n-th chunk
+    // single-threaded (see internal/parallel.h).
+    const size_t chunk = kDecodeChunk;
+    const int64_t num_chunks = static_cast<int64_t>((order.size() + chunk - 1) / chunk);
+    const int64_t shards =
+        device_.is_cpu() ? std::min<int64_t>(internal::shard_threads(), num_chunks) : 1;
+    internal::run_shards(shards, [&](int64_t shard) {
+      torch::NoGradGuard no_grad_here;
+      internal::AutocastGuard autocast(bf16, device_);
+      BeamSearch search({options.beam_size, static_cast<int64_t>(map_->length())});
+      for (int64_t c = shard; c < num_chunks; c += shards) {
+        const size_t lo = static_cast<size_t>(c) * chunk;
+        decode_chunk(queries, order, lo, std::min(order.size(), lo + chunk), options, search,
+                     processors, out);
       }
-    }
+    });
     if (was_training) model_->train();
     return out;
   }
 
  private:
+  static constexpr size_t kDecodeChunk = 32;  // users per beam search
+
+  // Decodes queries[order[lo .. hi)] into out[order[i]].
+  void decode_chunk(const std::vector<Query>& queries, const std::vector<size_t>& order, size_t lo,
+                    size_t hi, const RecommendOptions& options, BeamSearch& search,
+                    const std::vector<std::shared_ptr<LogitsProcessor>>& processors,
+                    std::vector<std::vector<ScoredItem>>& out) {
+    std::vector<Query> batch;
+    for (size_t i = lo; i < hi; ++i) batch.push_back(queries[order[i]]);
+    auto src = tiger_source(model_->vocab(), *map_, batch, config_.tiger.max_items).to(device_);
+    TigerStepDecoder decoder(model_, src);
+    auto hyps = search.search(decoder, static_cast<int64_t>(batch.size()), processors);
+    for (size_t i = lo; i < hi; ++i) {
+      auto& res = out[order[i]];
+      const auto& history = queries[order[i]].history;
+      SemanticId id(map_->length());
+      for (const auto& h : hyps[i - lo]) {
+        for (size_t p = 0; p < id.size(); ++p) id[p] = static_cast<Token>(h.tokens[p]);
+        auto item = trie_->item(id);
+        if (!item) continue;  // cannot happen with the trie constraint
+        if (options.exclude_history &&
+            std::find(history.begin(), history.end(), *item) != history.end()) {
+          continue;
+        }
+        res.push_back({*item, h.score});
+        if (res.size() >= options.top_k) break;
+      }
+    }
+  }
+
   struct Sample {
     UserIndex user;
     uint32_t end;  // target = items[end], history = items[.. end)

@@ -13,6 +13,7 @@
 #include "recsys/logging.h"
 #include "recsys/progress.h"
 #include "sequential_rec/internal/model_adapter.h"
+#include "sequential_rec/internal/parallel.h"
 
 namespace recsys::seqrec {
 
@@ -54,6 +55,67 @@ double learning_rate(const TrainConfig& c, int64_t step) {  // step is 1-based
   const double w = static_cast<double>(std::max<int64_t>(c.warmup_steps, 1));
   const double s = static_cast<double>(step);
   return c.lr * std::min(s / w, std::sqrt(w / s));
+}
+
+// Seed of the dropout masks of one shard of one step: a pure function of (seed, step, shard), so
+// a resumed run draws the same masks and thread scheduling does not matter.
+uint64_t dropout_seed(uint64_t seed, int64_t step, int64_t shard) {
+  uint64_t h = seed * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(step) << 8) ^
+               static_cast<uint64_t>(shard);
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 29);
+}
+
+// One optimisation step's gradients: the batch is split into one contiguous shard per intra-op
+// thread; each shard runs forward and backward single-threaded, weighted by its share of the loss
+// terms, and the shard gradients are summed in shard order (deterministic). Returns the batch loss.
+double accumulate_gradients(ModelAdapter& model, const std::vector<uint32_t>& batch,
+                            std::vector<torch::Tensor>& params, uint64_t seed, int64_t step,
+                            bool bf16, torch::Device device) {
+  const int64_t shards =
+      device.is_cpu() ? std::min<int64_t>(internal::shard_threads(), batch.size()) : 1;
+  std::vector<std::vector<uint32_t>> parts(shards);
+  std::vector<int64_t> terms(shards);
+  int64_t total_terms = 0;
+  for (int64_t s = 0; s < shards; ++s) {
+    const size_t lo = batch.size() * s / shards, hi = batch.size() * (s + 1) / shards;
+    parts[s].assign(batch.begin() + lo, batch.begin() + hi);
+    terms[s] = model.loss_terms(parts[s]);
+    total_terms += terms[s];
+  }
+  RECSYS_CHECK(total_terms > 0, "a training batch has no loss terms");
+  std::vector<std::vector<torch::Tensor>> grads(shards);
+  std::vector<double> losses(shards);
+  internal::run_shards(shards, [&](int64_t s) {
+    internal::ScopedDropoutGenerator generator(dropout_seed(seed, step, s));
+    torch::Tensor loss;
+    {
+      internal::AutocastGuard autocast(bf16, device);
+      loss = model.loss(parts[s]);
+    }
+    const double w = static_cast<double>(terms[s]) / static_cast<double>(total_terms);
+    if (shards == 1) {
+      loss.backward();
+    } else {
+      grads[s] = torch::autograd::grad({loss * w}, params, {}, /*retain_graph=*/false,
+                                       /*create_graph=*/false, /*allow_unused=*/true);
+    }
+    losses[s] = loss.item<double>() * w;
+  });
+  if (shards > 1) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      torch::Tensor g;
+      for (int64_t s = 0; s < shards; ++s) {
+        const auto& gs = grads[s][i];
+        if (gs.defined()) g = g.defined() ? g.add_(gs) : gs.clone();  // owned, not a view
+      }
+      if (g.defined()) params[i].mutable_grad() = g;
+    }
+  }
+  double l = 0;
+  for (double x : losses) l += x;
+  return l;
 }
 
 struct TrainerState {
@@ -279,15 +341,10 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       const double lr = learning_rate(config, state.step + 1);
       set_lr(lr);
       optimizer.zero_grad();
-      torch::Tensor loss;
-      {
-        internal::AutocastGuard autocast(bf16, device);
-        loss = model->loss(batches[b]);
-      }
-      loss.backward();
+      const double l = accumulate_gradients(*model, batches[b], params, config.seed,
+                                            state.step, bf16, device);
       if (config.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, config.clip_norm);
       optimizer.step();
-      const double l = loss.item<double>();
       RECSYS_CHECK(std::isfinite(l), "training diverged (loss ", l, ") at step ", state.step + 1);
       ++state.step;
       state.batch = static_cast<int64_t>(b) + 1;

@@ -37,8 +37,11 @@ class ModelAdapter : public Recommender {
   virtual size_t num_train_samples() const = 0;
   // Length of sample i (for bucketing: samples of similar length are batched together).
   virtual size_t sample_length(size_t i) const = 0;
-  // Mean loss over the samples (builds tensors on the model's device).
+  // Mean loss over the samples (builds tensors on the model's device). Must be safe to call from
+  // several threads at once (the trainer shards a batch over the intra-op threads).
   virtual torch::Tensor loss(const std::vector<uint32_t>& samples) = 0;
+  // Number of terms loss(samples) averages over (shards of a batch are weighted by it).
+  virtual int64_t loss_terms(const std::vector<uint32_t>& samples) const = 0;
   // Extra key = value lines for the checkpoint config (map identity, catalogue size...).
   virtual ConfigMap identity() const = 0;
 

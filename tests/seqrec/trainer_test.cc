@@ -1,6 +1,7 @@
 #include "sequential_rec/trainer.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <filesystem>
 
@@ -89,12 +90,16 @@ TEST(TrainerTest, SasRecOverfitsTinyDatasetToNearPerfectRecall) {
   EXPECT_GE(test.metrics.at("recall@1"), 0.9);
 }
 
-TEST(TrainerTest, ResumeContinuesExactlyWhereItStopped) {
+class ResumeTest : public ::testing::TestWithParam<int> {};
+
+// With 2 threads each batch is split into shards trained in parallel (internal/parallel.h).
+TEST_P(ResumeTest, ResumeContinuesExactlyWhereItStopped) {
   Dataset ds = testing::cyclic_dataset(30, 60, 8, 3);
   IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
   ModelConfig c = tiny_tiger_config();
   c.tiger.dropout = 0.2;  // dropout consumes the RNG: its state must be restored too
   TrainConfig t = quick_train_config();
+  t.threads = GetParam();
   t.max_epochs = 100;
   t.eval_every = 1000;  // no validation inside the runs
   t.max_steps = 23;     // 300 samples / 32 = 10 batches per epoch: stops mid-epoch 3
@@ -146,6 +151,50 @@ TEST(TrainerTest, ResumeContinuesExactlyWhereItStopped) {
   }
   fs::remove_all(straight_dir);
   fs::remove_all(split_dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, ResumeTest, ::testing::Values(1, 2));
+
+// Sharding a batch over threads computes the same gradient as one pass over the whole batch (up to
+// float rounding), for both models; sharded decoding returns exactly what one thread returns.
+TEST(TrainerTest, ShardedTrainingMatchesOneThread) {
+  Dataset ds = testing::cyclic_dataset(30, 60, 8, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  ModelConfig sasrec;
+  sasrec.model = "sasrec";
+  sasrec.sasrec.d_model = 16;
+  sasrec.sasrec.max_len = 6;
+  sasrec.sasrec.dropout = 0.0;
+  for (const ModelConfig& c : {tiny_tiger_config(), sasrec}) {
+    TrainConfig t = quick_train_config();
+    t.max_steps = 15;
+    t.eval_every = 1000;
+    t.threads = 1;
+    auto one = train_recommender(ds, &map, c, t);
+    t.threads = 2;
+    auto two = train_recommender(ds, &map, c, t);
+    EXPECT_NEAR(one.last_loss, two.last_loss, 1e-4 * std::abs(one.last_loss)) << c.model;
+    EXPECT_NE(one.last_loss, 0.0);
+
+    std::vector<Query> queries;
+    std::vector<ItemIndex> targets;
+    split_queries(ds, Split::kTest, 0, &queries, &targets);
+    RecommendOptions opt;
+    opt.top_k = 5;
+    opt.beam_size = 5;
+    torch::set_num_threads(1);
+    auto serial = two.model->recommend(queries, opt);
+    torch::set_num_threads(2);
+    auto sharded = two.model->recommend(queries, opt);
+    ASSERT_EQ(serial.size(), sharded.size());
+    for (size_t q = 0; q < serial.size(); ++q) {
+      ASSERT_EQ(serial[q].size(), sharded[q].size()) << c.model << " query " << q;
+      for (size_t r = 0; r < serial[q].size(); ++r) {
+        EXPECT_EQ(serial[q][r].item, sharded[q][r].item);
+        EXPECT_EQ(serial[q][r].score, sharded[q][r].score);
+      }
+    }
+  }
 }
 
 TEST(TrainerTest, Bf16TrainingAndDecodingStayCloseToFp32) {

@@ -1,0 +1,56 @@
+// Data parallelism over the intra-op threads for training steps and batched decoding.
+//
+// The models here are small (d_model 128): one matrix product over a batch keeps only part of a
+// second core busy, and OpenBLAS's own threads fight LibTorch's OpenMP threads (measured: the
+// 2-thread decode spent more time in sched_yield and OpenMP spin-waits than in sgemm). Splitting
+// the work into one shard per thread, each shard single-threaded, scales almost linearly instead.
+//
+// Dropout draws from a per-shard generator seeded by the caller, so a sharded training step gives
+// the same result however the threads are scheduled.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+namespace recsys::seqrec::internal {
+
+// Limits OpenBLAS to `n` threads while alive (no-op when the BLAS in use is not OpenBLAS).
+class BlasThreadsGuard {
+ public:
+  explicit BlasThreadsGuard(int n);
+  ~BlasThreadsGuard();
+  BlasThreadsGuard(const BlasThreadsGuard&) = delete;
+  BlasThreadsGuard& operator=(const BlasThreadsGuard&) = delete;
+
+ private:
+  int previous_ = -1;
+};
+
+// Number of shards run_shards() runs at once (LibTorch's intra-op thread count).
+int64_t shard_threads();
+
+// Calls fn(0) .. fn(n - 1), one shard per intra-op thread at a time; torch operations inside a
+// shard run single-threaded. The first exception thrown by a shard is rethrown here.
+void run_shards(int64_t n, const std::function<void(int64_t shard)>& fn);
+
+// Dropout used by every model here: draws from the generator installed on this thread by a
+// ScopedDropoutGenerator, otherwise from LibTorch's default generator.
+torch::Tensor dropout(const torch::Tensor& x, double p, bool training);
+
+class ScopedDropoutGenerator {
+ public:
+  explicit ScopedDropoutGenerator(uint64_t seed);
+  ~ScopedDropoutGenerator();
+  ScopedDropoutGenerator(const ScopedDropoutGenerator&) = delete;
+  ScopedDropoutGenerator& operator=(const ScopedDropoutGenerator&) = delete;
+
+ private:
+  at::Generator generator_;
+  std::optional<at::Generator> previous_;
+};
+
+}  // namespace recsys::seqrec::internal
