@@ -17,6 +17,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [ $# -ge 2 ]; then export RECSYS_BENCH_STORE=$1 RECSYS_BENCH_MAP=$2; fi
 export RECSYS_BENCH_THREADS=$threads
+# As the recsys binary does (recsys/cli/main.cc): OpenMP threads sleep instead of spinning.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg); export LOAD_AT_START
 "$build/benchmarks/bench_seqrec" --benchmark_out="$tmp/bench.json" --benchmark_out_format=json \
   | tee "$tmp/bench.txt"
