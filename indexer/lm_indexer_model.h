@@ -3,14 +3,18 @@
 //    fed a start vector and the embeddings of the codes chosen so far, yields h_t for every ID
 //    position t; one codebook E_t [K, d] per position, c_t = argmax_j <h_t, E_t[j]>, with a
 //    straight-through estimator (forward E_t[c_t], backward through softmax(h_t E_t^T) E_t).
+//    The text encoder is either built in (token + position embeddings, transformer encoder) or a
+//    TorchScript module attached after construction (attach_script) followed by a projection.
 //  - Reconstructor: a shallow transformer decoder that rebuilds the item's text tokens from the
 //    code embeddings plus a heavily masked copy of the text.
 // And the loss helpers the trainer combines (contrastive with same-prefix negatives, commitment).
 #pragma once
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace recsys::indexer {
@@ -30,6 +34,9 @@ struct LMIndexerModelOptions {
   TORCH_ARG(int64_t, max_text_length) = 32;
   TORCH_ARG(int64_t, id_length) = 3;        // L
   TORCH_ARG(int64_t, codebook_size) = 256;  // K
+  // > 0: the text encoder is a TorchScript module with this output width H (attach_script),
+  // followed by a linear projection H -> d_model; the built-in text encoder is not created.
+  TORCH_ARG(int64_t, script_hidden) = 0;
 };
 
 // Codes chosen at one position, straight-through.
@@ -62,12 +69,32 @@ class SemanticEncoderImpl : public torch::nn::Module {
   torch::Tensor code_embeddings(const torch::Tensor& prefix);
 
   torch::Tensor& codebook(int64_t position) { return codebooks_[position]; }
-  // Parameters of the text encoder and decoder (everything but the codebooks).
+  // Parameters of the text encoder and decoder (everything but the codebooks), including the
+  // TorchScript encoder's when it is attached and not frozen.
   std::vector<torch::Tensor> network_parameters() const;
+  // The text-encoder part of network_parameters() (embeddings + transformer encoder, or the
+  // script's trainable parameters + projection) and the rest (the ID decoder).
+  std::vector<torch::Tensor> text_encoder_parameters() const;
+  std::vector<torch::Tensor> decoder_parameters() const;
   const LMIndexerModelOptions& options() const { return options_; }
 
+  // Attaches the TorchScript text encoder (options().script_hidden > 0). A frozen script runs in
+  // eval mode without gradients.
+  void attach_script(torch::jit::Module script, bool frozen);
+  torch::jit::Module* script() { return script_ ? &*script_ : nullptr; }
+  const torch::jit::Module* script() const { return script_ ? &*script_ : nullptr; }
+  bool script_frozen() const { return script_frozen_; }
+  // Token embedding of the built-in text encoder [V + 1, d]; undefined with a script.
+  torch::Tensor token_embedding_weight() const;
+  void train(bool on = true) override;
+
  private:
+  bool is_text_encoder_parameter(const std::string& name) const;
+
   LMIndexerModelOptions options_;
+  std::optional<torch::jit::Module> script_;
+  bool script_frozen_ = true;
+  torch::nn::Linear script_projection_{nullptr};
   torch::nn::Embedding token_embedding_{nullptr};
   torch::nn::Embedding position_embedding_{nullptr};
   torch::nn::TransformerEncoder encoder_{nullptr};
@@ -87,6 +114,7 @@ class ReconstructorImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& masked_tokens, const torch::Tensor& padding,
                         const torch::Tensor& codes);
   torch::Tensor logits(const torch::Tensor& hidden);  // [M, d] -> [M, V]
+  torch::Tensor token_embedding_weight() const { return token_embedding_->weight; }  // [V+1, d]
 
  private:
   LMIndexerModelOptions options_;

@@ -1,17 +1,21 @@
 #include "indexer/lm_indexer_trainer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <type_traits>
 
 #include "indexer/internal/lm_indexer_fields.h"
 #include "indexer/kmeans.h"
 #include "indexer/matrix.h"
+#include "indexer/word_embeddings.h"
 #include "recsys/error.h"
 #include "recsys/logging.h"
 #include "recsys/progress.h"
@@ -42,6 +46,21 @@ uint64_t fingerprint(const std::vector<std::string>& texts) {
     h = (h ^ 0xffu) * 1099511628211ULL;
   }
   return h ^ texts.size();
+}
+
+uint64_t fnv1a(const std::string& bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+// The GloVe word a SentencePiece piece stands for: without the word-start mark U+2581,
+// lower-cased (ASCII). "" for the bare mark.
+std::string piece_word(std::string piece) {
+  static const std::string kMark = "\xE2\x96\x81";
+  if (piece.rfind(kMark, 0) == 0) piece.erase(0, kMark.size());
+  for (char& c : piece) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return piece;
 }
 
 const char* phase_name(LMIndexerPhase p) {
@@ -87,11 +106,98 @@ LMIndexerTrainer::LMIndexerTrainer(const std::vector<std::string>& texts, LMInde
   tokenize(texts, tokens_, padding_);
   text_fingerprint_ = fingerprint(texts);
   codes_ = torch::full({int64_t(texts.size()), int64_t(options_.id_length)}, -1, torch::kLong);
+  std::optional<torch::jit::Module> script;
+  if (!options_.encoder_script.empty()) script = load_script();
   torch::manual_seed(options_.seed);
-  build_model();
+  build_model(std::move(script));
+  if (!options_.glove_path.empty()) init_from_glove();
 }
 
-void LMIndexerTrainer::build_model() {
+torch::jit::Module LMIndexerTrainer::load_script() {
+  const std::string& path = options_.encoder_script;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) RECSYS_THROW(ErrorCode::kNotFound, "cannot open TorchScript encoder '", path, "'");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  script_hash_ = fnv1a(bytes.str());
+  torch::jit::Module script;
+  try {
+    std::istringstream stream(bytes.str());
+    script = torch::jit::load(stream);
+  } catch (const c10::Error& e) {
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "'", path,
+                 "' is not a loadable TorchScript module: ", e.what_without_backtrace());
+  }
+  // Probe the contract on the first item: forward(ids [1, T] int64, mask [1, T] bool) -> [1, T, H].
+  torch::NoGradGuard no_grad;
+  script.eval();
+  torch::Tensor h;
+  try {
+    const auto ids = tokens_.slice(0, 0, 1);
+    h = script.forward({ids, padding_.slice(0, 0, 1).logical_not()}).toTensor();
+  } catch (const c10::Error& e) {
+    RECSYS_THROW(
+        ErrorCode::kInvalidArgument, "TorchScript encoder '", path,
+        "' failed on forward(ids int64 [B, T], mask bool [B, T]): ", e.what_without_backtrace());
+  }
+  RECSYS_CHECK(
+      h.dim() == 3 && h.size(0) == 1 && h.size(1) == tokens_.size(1) && h.is_floating_point(),
+      "TorchScript encoder '", path, "' must return float [B, T, H]; got ", h.sizes());
+  script_hidden_ = h.size(2);
+  RECSYS_LOG(Info) << "lmindexer: TorchScript text encoder " << path << " (H = " << script_hidden_
+                   << ", " << script.parameters().size() << " parameter tensors, "
+                   << (options_.freeze_encoder_script ? "frozen" : "fine-tuned") << ")";
+  return script;
+}
+
+void LMIndexerTrainer::init_from_glove() {
+  const WordEmbeddings vectors = WordEmbeddings::load(options_.glove_path, options_.glove_cache);
+  const int64_t V = tokenizer_->vocab_size(), d = options_.d_model, g = vectors.dims();
+  std::vector<int64_t> rows;
+  std::vector<float> values;
+  for (int id = 0; id < V; ++id) {
+    if (id == tokenizer_->pad_id()) continue;
+    const std::string word = piece_word(tokenizer_->piece(id));
+    if (word.empty()) continue;
+    if (const float* v = vectors.find(word)) {
+      rows.push_back(id);
+      values.insert(values.end(), v, v + g);
+    }
+  }
+  glove_matched_ = rows.size();
+  RECSYS_LOG(Info) << "lmindexer: GloVe init: " << rows.size() << " of " << V
+                   << " pieces matched words of " << options_.glove_path << " (" << g << " -> " << d
+                   << " dims)";
+  if (rows.empty()) return;
+  auto x = torch::from_blob(values.data(), {int64_t(rows.size()), g}, torch::kFloat).clone();
+  if (g != d) {
+    // Fixed seeded random orthogonal map: Q of a Gaussian matrix, an isometry for d >= g and an
+    // orthogonal projection for d < g.
+    std::mt19937_64 rng(splitmix64(options_.seed ^ 0x676c6f7665ULL));
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const int64_t big = std::max(g, d), small = std::min(g, d);
+    std::vector<float> gauss(size_t(big * small));
+    for (auto& v : gauss) v = normal(rng);
+    const auto a = torch::from_blob(gauss.data(), {big, small}, torch::kFloat);
+    const auto q = std::get<0>(torch::linalg_qr(a, "reduced"));  // [big, small]
+    x = torch::matmul(x, g > d ? q : q.t());                     // [n, d]
+  }
+  const auto idx = torch::tensor(rows, torch::kLong);
+  torch::NoGradGuard no_grad;
+  auto set_rows = [&](torch::Tensor weight) {
+    if (!weight.defined()) return;
+    // Scale to the embedding's initial std (padding row excluded).
+    auto keep = torch::ones({weight.size(0)}, torch::kBool);
+    if (tokenizer_->pad_id() >= 0) keep[tokenizer_->pad_id()] = false;
+    const double target = weight.index({keep}).std().item<double>();
+    const double have = x.std().item<double>();
+    weight.index_copy_(0, idx, x * float(target / std::max(have, 1e-12)));
+  };
+  set_rows(model_->encoder->token_embedding_weight());
+  set_rows(model_->reconstructor->token_embedding_weight());
+}
+
+void LMIndexerTrainer::build_model(std::optional<torch::jit::Module> script) {
   const int pad = tokenizer_->pad_id() >= 0 ? tokenizer_->pad_id() : 0;
   LMIndexerModelOptions mo(tokenizer_->vocab_size(), pad);
   mo.d_model(options_.d_model)
@@ -103,8 +209,10 @@ void LMIndexerTrainer::build_model() {
       .dropout(options_.dropout)
       .max_text_length(options_.max_text_length)
       .id_length(options_.id_length)
-      .codebook_size(options_.codebook_size);
+      .codebook_size(options_.codebook_size)
+      .script_hidden(script ? script_hidden_ : 0);
   model_ = LMIndexerModel(mo);
+  if (script) model_->encoder->attach_script(std::move(*script), options_.freeze_encoder_script);
 }
 
 void LMIndexerTrainer::tokenize(const std::vector<std::string>& texts, torch::Tensor& tokens,
@@ -129,8 +237,13 @@ void LMIndexerTrainer::tokenize(const std::vector<std::string>& texts, torch::Te
 std::vector<torch::Tensor> LMIndexerTrainer::phase_parameters(int64_t position,
                                                               LMIndexerPhase phase) {
   std::vector<torch::Tensor> params = model_->reconstructor->parameters();
-  if (phase == LMIndexerPhase::kJoint || options_.warmup_encoder)
-    for (auto& p : model_->encoder->network_parameters()) params.push_back(p);
+  const bool text_encoder_frozen =
+      options_.freeze_encoder_after > 0 && position >= int64_t(options_.freeze_encoder_after);
+  if (phase == LMIndexerPhase::kJoint || options_.warmup_encoder) {
+    const auto network = text_encoder_frozen ? model_->encoder->decoder_parameters()
+                                             : model_->encoder->network_parameters();
+    for (auto& p : network) params.push_back(p);
+  }
   if (phase == LMIndexerPhase::kJoint) params.push_back(model_->encoder->codebook(position));
   return params;
 }
@@ -138,6 +251,8 @@ std::vector<torch::Tensor> LMIndexerTrainer::phase_parameters(int64_t position,
 void LMIndexerTrainer::make_optimizer(int64_t position, LMIndexerPhase phase) {
   auto params = phase_parameters(position, phase);
   for (auto& p : model_->parameters()) p.set_requires_grad(false);
+  if (auto* script = model_->encoder->script())
+    for (auto p : script->parameters()) p.set_requires_grad(false);
   for (auto& p : params) p.set_requires_grad(true);
   optimizer_stage_ = {position, phase, 0};
   optimizer_ = std::make_unique<torch::optim::Adam>(
@@ -303,6 +418,11 @@ void LMIndexerTrainer::assign_codes(int64_t position) {
   const auto h = hidden_states(position);
   const auto c = model_->encoder->quantize(h, position).codes;
   codes_.select(1, position).copy_(c);
+  update_position_stats(position);
+}
+
+void LMIndexerTrainer::update_position_stats(int64_t position) {
+  const auto c = codes_.select(1, position).contiguous();
   const auto counts = torch::bincount(c, {}, options_.codebook_size).to(torch::kDouble);
   const auto p = counts / counts.sum();
   const double entropy = -(p * torch::log(p.clamp_min(1e-300))).sum().item<double>();
@@ -312,8 +432,31 @@ void LMIndexerTrainer::assign_codes(int64_t position) {
   st.perplexity = std::exp(entropy);
   position_stats_.resize(std::max<size_t>(position_stats_.size(), size_t(position) + 1));
   position_stats_[position] = st;
-  RECSYS_LOG(Info) << "lmindexer pos " << position + 1 << ": assigned codes, " << st.codes_used
+  RECSYS_LOG(Info) << "lmindexer pos " << position + 1 << ": codes assigned, " << st.codes_used
                    << "/" << options_.codebook_size << " used, perplexity " << st.perplexity;
+}
+
+void LMIndexerTrainer::reassign_all() {
+  const auto t0 = Clock::now();
+  const int64_t L = options_.id_length;
+  const auto regenerated = generate(tokens_, padding_, L);
+  const auto differ = regenerated != codes_;
+  LMIndexerReassignStats st;
+  st.done = true;
+  st.items = uint64_t(codes_.size(0));
+  st.items_changed = uint64_t(differ.any(1).sum().item<int64_t>());
+  std::string per_position;
+  for (int64_t t = 0; t < L; ++t) {
+    st.changed_per_position.push_back(uint64_t(differ.select(1, t).sum().item<int64_t>()));
+    per_position += (t ? "/" : "") + std::to_string(st.changed_per_position.back());
+  }
+  codes_.copy_(regenerated);
+  reassign_ = st;
+  RECSYS_LOG(Info) << "lmindexer: final reassignment from the trained model: " << st.items_changed
+                   << " of " << st.items << " items changed (" << 100.0 * st.fraction_changed()
+                   << "%; per position " << per_position << ") in "
+                   << format_duration(seconds_since(t0));
+  for (int64_t t = 0; t < L; ++t) update_position_stats(t);
 }
 
 bool LMIndexerTrainer::run() {
@@ -371,8 +514,13 @@ bool LMIndexerTrainer::run() {
       }
       const bool stop = finish_epoch(st);
       checkpoint();
-      if (stop) return complete();
+      if (stop && !complete()) return false;
+      if (stop) break;
     }
+  }
+  if (options_.final_reassign && !reassign_.done) {
+    reassign_all();
+    checkpoint();
   }
   training_seconds_ = seconds_before + seconds_since(run_start);
   return true;
@@ -467,6 +615,17 @@ void LMIndexerTrainer::save(const std::string& path) const {
   for (const auto& p : position_stats_)
     ps.insert(ps.end(), {double(p.position), double(p.codes_used), p.perplexity});
   archive.write("position_stats", torch::tensor(ps, torch::kDouble).reshape({-1, 3}));
+  archive.write("final/reassigned", c10::IValue(reassign_.done));
+  archive.write("final/items_changed", c10::IValue(int64_t(reassign_.items_changed)));
+  std::vector<int64_t> changed(reassign_.changed_per_position.begin(),
+                               reassign_.changed_per_position.end());
+  archive.write("final/changed_per_position", torch::tensor(changed, torch::kLong));
+  archive.write("glove/matched", c10::IValue(int64_t(glove_matched_)));
+  archive.write("encoder_script/hash", c10::IValue(int64_t(script_hash_)));
+  archive.write("encoder_script/hidden", c10::IValue(script_hidden_));
+  if (auto* script = model_->encoder->script(); script && !options_.freeze_encoder_script)
+    for (const auto& p : script->named_parameters())
+      archive.write("encoder_script/param/" + p.name, p.value.detach());
   torch::serialize::OutputArchive model_archive;
   model_->save(model_archive);
   archive.write("model", model_archive);
@@ -522,12 +681,14 @@ std::unique_ptr<LMIndexerTrainer> LMIndexerTrainer::load(const std::string& path
       format.toStringRef() != "recsys.lmindexer")
     RECSYS_THROW(ErrorCode::kCorruption, path, " is not an lmindexer checkpoint");
   const int64_t version = read("version").toInt();
-  if (version != kLMIndexerCheckpointVersion)
+  if (version < 1 || version > kLMIndexerCheckpointVersion)
     RECSYS_THROW(ErrorCode::kUnsupported, "lmindexer checkpoint ", path, " has format version ",
-                 version, "; this build reads version ", kLMIndexerCheckpointVersion);
+                 version, "; this build reads versions 1 to ", kLMIndexerCheckpointVersion);
   std::unique_ptr<LMIndexerTrainer> tr(new LMIndexerTrainer());
+  if (version == 1) tr->options_.final_reassign = false;  // version 1 had no reassignment
   internal::visit_trained_fields(tr->options_, [&](const char* name, auto& value) {
     using T = std::decay_t<decltype(value)>;
+    if (version == 1 && internal::is_v2_field(name)) return;
     const auto v = read(std::string("opt/") + name);
     if constexpr (std::is_same_v<T, std::string>) {
       value = v.toStringRef();
@@ -568,7 +729,32 @@ std::unique_ptr<LMIndexerTrainer> LMIndexerTrainer::load(const std::string& path
   for (int64_t i = 0; i < ps.size(0); ++i)
     tr->position_stats_.push_back({uint32_t(ps[i][0].item<double>()),
                                    uint32_t(ps[i][1].item<double>()), ps[i][2].item<double>()});
-  tr->build_model();
+  if (version >= 2) {
+    tr->reassign_.done = read("final/reassigned").toBool();
+    tr->reassign_.items = uint64_t(tr->codes_.size(0));
+    tr->reassign_.items_changed = uint64_t(read("final/items_changed").toInt());
+    const auto changed = read_tensor("final/changed_per_position").contiguous();
+    for (int64_t t = 0; t < changed.numel(); ++t)
+      tr->reassign_.changed_per_position.push_back(uint64_t(changed[t].item<int64_t>()));
+    tr->glove_matched_ = uint64_t(read("glove/matched").toInt());
+  }
+  std::optional<torch::jit::Module> script;
+  if (!tr->options_.encoder_script.empty()) {
+    script = tr->load_script();
+    const auto stored_hash = uint64_t(read("encoder_script/hash").toInt());
+    RECSYS_CHECK(tr->script_hash_ == stored_hash, "TorchScript encoder '",
+                 tr->options_.encoder_script, "' differs from the one checkpoint ", path,
+                 " was trained with (content hash ", tr->script_hash_, " vs ", stored_hash,
+                 "); restore that file or retrain");
+    RECSYS_CHECK(tr->script_hidden_ == read("encoder_script/hidden").toInt(),
+                 "TorchScript encoder output width changed since checkpoint ", path);
+    if (!tr->options_.freeze_encoder_script) {
+      torch::NoGradGuard no_grad;
+      for (const auto& p : script->named_parameters())
+        p.value.copy_(read_tensor("encoder_script/param/" + p.name));
+    }
+  }
+  tr->build_model(std::move(script));
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
   tr->model_->load(model_archive);

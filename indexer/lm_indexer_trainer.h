@@ -5,6 +5,8 @@
 //      contrastive (t = 1: in-batch negatives, t >= 2: negatives sharing c_<t) and commitment
 //      (earlier positions keep their codes) losses; E_<t stay frozen;
 //   4. assign c_t to every item.
+// After the last position, the codes of every position are regenerated from the final model
+// (final_reassign), so that stored IDs equal the IDs assign() gives for the same text.
 // A checkpoint is written after every epoch and after every assignment; every epoch reseeds the
 // RNGs from (seed, position, phase, epoch), so a resumed run equals an uninterrupted one.
 #pragma once
@@ -12,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +48,8 @@ class LMIndexerTrainer {
   LMIndexerEpochStats train_epoch(int64_t position, LMIndexerPhase phase, int64_t epoch);
   void init_codebook(int64_t position);
   void assign_codes(int64_t position);
+  // Regenerates all positions' codes from the current model and counts the changes.
+  void reassign_all();
   // h_t of every item, eval mode: [N, d].
   torch::Tensor hidden_states(int64_t position);
   // Parameters trained in a phase (everything else is frozen during it).
@@ -68,10 +73,17 @@ class LMIndexerTrainer {
   const std::vector<LMIndexerEpochStats>& history() const { return history_; }
   const std::vector<LMIndexerPositionStats>& position_stats() const { return position_stats_; }
   double training_seconds() const { return training_seconds_; }
+  const LMIndexerReassignStats& reassign_stats() const { return reassign_; }
+  uint64_t glove_matched() const { return glove_matched_; }
 
  private:
   LMIndexerTrainer() = default;
-  void build_model();
+  // Builds the model (attaching script when the options name one) and seeds nothing itself.
+  void build_model(std::optional<torch::jit::Module> script = std::nullopt);
+  // Loads options_.encoder_script, sets script_hash_ and script_hidden_ (probed on one item).
+  torch::jit::Module load_script();
+  void init_from_glove();
+  void update_position_stats(int64_t position);
   void tokenize(const std::vector<std::string>& texts, torch::Tensor& tokens,
                 torch::Tensor& padding) const;
   void make_optimizer(int64_t position, LMIndexerPhase phase);
@@ -93,6 +105,10 @@ class LMIndexerTrainer {
   std::vector<LMIndexerEpochStats> history_;
   std::vector<LMIndexerPositionStats> position_stats_;
   double training_seconds_ = 0;
+  LMIndexerReassignStats reassign_;
+  uint64_t glove_matched_ = 0;
+  uint64_t script_hash_ = 0;
+  int64_t script_hidden_ = 0;
 };
 
 }  // namespace recsys::indexer

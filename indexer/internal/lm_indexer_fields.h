@@ -2,6 +2,8 @@
 // the checkpoint reader/writer so the two never disagree.
 #pragma once
 
+#include <string_view>
+
 #include "indexer/lm_indexer.h"
 
 namespace recsys::indexer::internal {
@@ -35,6 +37,20 @@ void visit_trained_fields(Options& o, F&& f) {
   f("grad_clip", o.grad_clip);
   f("kmeans_iterations", o.kmeans_iterations);
   f("seed", o.seed);
+  // Added in checkpoint version 2 (is_v2_field).
+  f("freeze_encoder_after", o.freeze_encoder_after);
+  f("final_reassign", o.final_reassign);
+  f("glove_path", o.glove_path);
+  f("encoder_script", o.encoder_script);
+  f("freeze_encoder_script", o.freeze_encoder_script);
+}
+
+// Fields a version-1 checkpoint lacks; such a run had final_reassign off and none of the others.
+inline bool is_v2_field(const char* name) {
+  for (const char* n : {"freeze_encoder_after", "final_reassign", "glove_path", "encoder_script",
+                        "freeze_encoder_script"})
+    if (std::string_view(n) == name) return true;
+  return false;
 }
 
 }  // namespace recsys::indexer::internal

@@ -77,6 +77,13 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RECSYS_CHECK(lm.complete(), "training stopped before all positions were trained");
   const double drift = lm.drift();
+  const indexer::LMIndexerReassignStats& reassigned = lm.reassign_stats();
+  nlohmann::json reassign_json = {{"done", reassigned.done}};
+  if (reassigned.done)
+    reassign_json.update({{"items", reassigned.items},
+                          {"items_changed", reassigned.items_changed},
+                          {"fraction_changed", reassigned.fraction_changed()},
+                          {"changed_per_position", reassigned.changed_per_position}});
 
   indexer::CollisionStats stats;
   IdMap map = indexer::make_id_map(name, "lmindexer", lm.codes(),
@@ -87,14 +94,24 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
   config["num_items"] = texts.size();
   map.config_json = config.dump();
   const indexer::IdQualityReport report = indexer::make_id_quality_report(map, dataset.items);
-  map.report_json = report.to_json();
+  {
+    nlohmann::json stored = nlohmann::json::parse(report.to_json());
+    stored["lmindexer_final_reassign"] = reassign_json;
+    stored["lmindexer_drift"] = drift;
+    if (!lo.glove_path.empty()) stored["lmindexer_glove_matched_pieces"] = lm.glove_matched();
+    map.report_json = stored.dump();
+  }
   if (!dry_run) store->write_id_map(map);
 
   const double peak = peak_rss_mib();
   std::cout << report.to_table();
   std::cout << "\nlmindexer: training " << lm.training_seconds() << " s (this run " << wall_s
-            << " s), peak RSS " << peak << " MiB, regenerated-ID drift " << drift << "\ncheckpoint "
-            << lo.checkpoint_path
+            << " s), peak RSS " << peak << " MiB, regenerated-ID drift " << drift;
+  if (reassigned.done)
+    std::cout << " (final reassignment changed " << reassigned.items_changed << " of "
+              << reassigned.items << " items, " << 100.0 * reassigned.fraction_changed() << "%)";
+  if (!lo.glove_path.empty()) std::cout << ", GloVe pieces matched " << lm.glove_matched();
+  std::cout << "\ncheckpoint " << lo.checkpoint_path
             << (dry_run ? " (dry run: not stored)" : "; stored as map '" + name + "'") << "\n";
   if (!json_path.empty()) {
     nlohmann::json j = nlohmann::json::parse(report.to_json());
@@ -102,6 +119,8 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
     j["seconds"] = {{"training_total", lm.training_seconds()}, {"this_run", wall_s}};
     j["peak_rss_mib"] = peak;
     j["drift"] = drift;
+    j["final_reassign"] = reassign_json;
+    if (!lo.glove_path.empty()) j["glove_matched_pieces"] = lm.glove_matched();
     nlohmann::json hist = nlohmann::json::array();
     for (const auto& h : lm.history())
       hist.push_back({{"position", h.position + 1},

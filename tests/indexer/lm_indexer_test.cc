@@ -1,9 +1,12 @@
 #include "indexer/lm_indexer.h"
 
 #include <gtest/gtest.h>
+#include <torch/script.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -14,6 +17,7 @@
 #include "indexer/collision_suffix.h"
 #include "indexer/lm_indexer_model.h"
 #include "indexer/lm_indexer_trainer.h"
+#include "indexer/word_embeddings.h"
 #include "recsys/error.h"
 
 namespace recsys::indexer {
@@ -144,8 +148,13 @@ TEST_F(LMIndexerTrainedTest, IdsUniqueAfterSuffixAndNewItemsGetCodes) {
   EXPECT_EQ(assigned[0].size(), 2u);
   EXPECT_GT(votes[1][assigned[0][0]], 0);
   EXPECT_GT(votes[0][assigned[1][0]], 0);
-  // Regenerating the training items' IDs mostly reproduces them (commitment keeps them stable).
-  EXPECT_LT(indexer_->drift(), 0.3);
+  // The final reassignment changed few items (commitment keeps earlier codes stable) and left
+  // the stored codes equal to the regenerated ones.
+  const auto& re = indexer_->reassign_stats();
+  ASSERT_TRUE(re.done);
+  EXPECT_EQ(re.items, corpus_->texts.size());
+  EXPECT_LT(re.fraction_changed(), 0.3);
+  EXPECT_EQ(indexer_->drift(), 0.0);
 }
 
 TEST(PrefixGroupedBatchesTest, GroupsItemsSharingAPrefix) {
@@ -373,6 +382,224 @@ TEST(LMIndexerOptionsTest, ValidatesAndSerialises) {
   o.heads = 4;
   EXPECT_THROW(o.validate(), Error);
   EXPECT_THROW(LMIndexer::train({"a", "b"}, small_options()), Error);  // K > items
+}
+
+// --- issue 4 follow-up: final reassignment, encoder freeze, GloVe init, TorchScript encoder ---
+
+// Options under which the planted run drifts: a high learning rate keeps moving the shared
+// encoder while position 2 trains.
+LMIndexerOptions drifting_options() {
+  LMIndexerOptions o = small_options();
+  o.warmup_epochs = 1;
+  o.epochs = 3;
+  o.learning_rate = 1e-2;
+  o.commitment_weight = 0.0;
+  return o;
+}
+
+TEST(LMIndexerReassignTest, StoredIdsEqualIdsAssignedFromTheCheckpoint) {
+  const Corpus c = planted_corpus(20);
+  LMIndexerOptions off = drifting_options();
+  off.final_reassign = false;
+  const LMIndexer kept = LMIndexer::train(c.texts, off);
+  EXPECT_FALSE(kept.reassign_stats().done);
+  const double drift_before = kept.drift();
+
+  const std::string ckpt = temp_path("lmindexer_reassign_test.ckpt");
+  std::remove(ckpt.c_str());
+  LMIndexerOptions on = drifting_options();
+  on.checkpoint_path = ckpt;
+  const LMIndexer fixed = LMIndexer::train(c.texts, on);
+  const auto& re = fixed.reassign_stats();
+  ASSERT_TRUE(re.done);
+  RecordProperty("drift_removed", std::to_string(re.fraction_changed()));
+  // Both runs are identical up to the reassignment: it changed exactly the drifted items.
+  size_t differ = 0;
+  const auto a = kept.codes(), b = fixed.codes();
+  for (size_t i = 0; i < a.size(); ++i) differ += a[i] != b[i];
+  EXPECT_GT(differ, 0u) << "this setting should drift; the test would not see a missing fix";
+  EXPECT_EQ(re.items_changed, differ);
+  EXPECT_DOUBLE_EQ(re.fraction_changed(), drift_before);
+  ASSERT_EQ(re.changed_per_position.size(), 2u);
+  EXPECT_GE(re.items_changed, std::max(re.changed_per_position[0], re.changed_per_position[1]));
+
+  // The stored IDs are what the saved checkpoint assigns to the same texts.
+  EXPECT_EQ(fixed.drift(), 0.0);
+  const LMIndexer loaded = LMIndexer::load(ckpt);
+  EXPECT_EQ(loaded.assign(c.texts), fixed.codes());
+  EXPECT_EQ(loaded.codes(), fixed.codes());
+  EXPECT_TRUE(loaded.reassign_stats().done);
+  EXPECT_EQ(loaded.reassign_stats().items_changed, re.items_changed);
+  // Resuming the finished run does not reassign again.
+  const LMIndexer resumed = LMIndexer::train(c.texts, on);
+  EXPECT_EQ(resumed.codes(), fixed.codes());
+  EXPECT_EQ(resumed.reassign_stats().items_changed, re.items_changed);
+  std::remove(ckpt.c_str());
+}
+
+TEST(LMIndexerScheduleTest, FrozenEncoderStaysFixedAfterPositionN) {
+  const Corpus c = planted_corpus(10);
+  LMIndexerOptions o = small_options();
+  o.freeze_encoder_after = 1;
+  LMIndexerTrainer tr(c.texts, o);
+  auto is_text_encoder = [](const std::string& n) {
+    return n.rfind("encoder.token_embedding.", 0) == 0 ||
+           n.rfind("encoder.position_embedding.", 0) == 0 || n.rfind("encoder.encoder.", 0) == 0;
+  };
+  auto s0 = snapshot(tr.model());
+  tr.train_epoch(0, LMIndexerPhase::kWarmup, 0);
+  tr.init_codebook(0);
+  tr.train_epoch(0, LMIndexerPhase::kJoint, 0);
+  tr.assign_codes(0);
+  auto s1 = snapshot(tr.model());
+  auto ch = changed(s0, s1);
+  EXPECT_TRUE(ch.count("encoder.token_embedding.weight"));  // position 1 still trains it
+  tr.train_epoch(1, LMIndexerPhase::kWarmup, 0);
+  tr.init_codebook(1);
+  tr.train_epoch(1, LMIndexerPhase::kJoint, 0);
+  ch = changed(s1, snapshot(tr.model()));
+  for (const auto& n : ch) EXPECT_FALSE(is_text_encoder(n)) << n;
+  EXPECT_TRUE(ch.count("encoder.start"));  // the ID decoder keeps training
+  EXPECT_TRUE(ch.count("encoder.codebook_1"));
+  LMIndexerOptions bad = small_options();
+  bad.freeze_encoder_after = 3;  // > id_length
+  EXPECT_THROW(bad.validate(), Error);
+}
+
+std::string glove_fixture() {
+  return std::string(RECSYS_FIXTURES_DIR) + "/glove/wink_planted_100d.json";
+}
+
+// The GloVe word of a piece, as documented on LMIndexerOptions::glove_path.
+std::string piece_word(std::string piece) {
+  const std::string mark = "\xE2\x96\x81";
+  if (piece.rfind(mark, 0) == 0) piece.erase(0, mark.size());
+  for (char& ch : piece) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return piece;
+}
+
+TEST(LMIndexerGloveTest, MatchedPiecesGetTheirWordVectors) {
+  const Corpus c = planted_corpus(10);
+  const WordEmbeddings vectors = WordEmbeddings::load(glove_fixture());
+  for (const uint32_t d : {100u, 32u}) {
+    LMIndexerOptions o = small_options();
+    o.d_model = d;
+    LMIndexerTrainer plain(c.texts, o);
+    o.glove_path = glove_fixture();
+    LMIndexerTrainer glove(c.texts, o);
+    const Tokenizer& tok = glove.tokenizer();
+    std::set<int64_t> expected;
+    for (int id = 0; id < tok.vocab_size(); ++id)
+      if (id != tok.pad_id() && !piece_word(tok.piece(id)).empty() &&
+          vectors.find(piece_word(tok.piece(id))))
+        expected.insert(id);
+    ASSERT_GE(expected.size(), 5u);
+    EXPECT_EQ(glove.glove_matched(), expected.size());
+
+    const auto before = plain.model()->encoder->token_embedding_weight();
+    const auto after = glove.model()->encoder->token_embedding_weight();
+    const auto rec_after = glove.model()->reconstructor->token_embedding_weight();
+    std::vector<int64_t> matched(expected.begin(), expected.end());
+    double ratio = -1;
+    for (int64_t id = 0; id < after.size(0); ++id) {
+      if (!expected.count(id)) {  // unmatched rows keep the (same-seed) random init
+        EXPECT_TRUE(torch::equal(after[id], before[id])) << id;
+        continue;
+      }
+      EXPECT_FALSE(torch::equal(after[id], before[id])) << id;
+      // The reconstructor's row is the same vector, scaled to that embedding's own init std.
+      EXPECT_NEAR(torch::cosine_similarity(rec_after[id], after[id], 0).item<double>(), 1.0, 1e-5)
+          << id;
+      if (d == 100) {  // same width: the vector itself, one common scale for every row
+        const auto word = piece_word(tok.piece(int(id)));
+        const auto v = torch::from_blob(const_cast<float*>(vectors.find(word)), {100}).clone();
+        const double r = (after[id].dot(v) / v.dot(v)).item<double>();
+        EXPECT_NEAR((after[id] - r * v).abs().max().item<double>(), 0.0, 1e-4) << word;
+        if (ratio < 0) ratio = r;
+        EXPECT_NEAR(r, ratio, 1e-4 * ratio);
+      }
+    }
+    // Scaled to the init std (padding row excluded; it is zero).
+    auto keep = torch::ones({before.size(0)}, torch::kBool);
+    keep[tok.pad_id()] = false;
+    const double init_std = before.index({keep}).std().item<double>();
+    const double rows_std = after.index_select(0, torch::tensor(matched)).std().item<double>();
+    EXPECT_NEAR(rows_std, init_std, 1e-3 * init_std) << "d_model " << d;
+  }
+  LMIndexerOptions missing = small_options();
+  missing.glove_path = "/nonexistent/glove.json";
+  EXPECT_THROW(LMIndexerTrainer(c.texts, missing), Error);
+}
+
+// A tiny scripted text encoder honouring the contract forward(ids, mask) -> [B, T, H].
+void save_script_encoder(const std::string& path, uint64_t seed) {
+  torch::manual_seed(seed);
+  torch::jit::Module m("TinyTextEncoder");
+  m.register_parameter("weight", torch::randn({256, 16}), false);
+  m.register_parameter("mix", torch::randn({16, 16}) * 0.25, false);
+  m.define(R"JIT(
+def forward(self, ids, mask):
+    x = torch.embedding(self.weight, ids)
+    x = torch.tanh(torch.matmul(x, self.mix))
+    return x * mask.unsqueeze(-1).float()
+)JIT");
+  m.save(path);
+}
+
+TEST(LMIndexerScriptTest, TrainsThroughAScriptedEncoderAndRefusesAChangedFile) {
+  const Corpus c = planted_corpus(10);
+  const std::string script = temp_path("lmindexer_tiny_encoder.pt");
+  const std::string ckpt = temp_path("lmindexer_script_test.ckpt");
+  std::remove(ckpt.c_str());
+  save_script_encoder(script, 1);
+  const torch::Tensor original = torch::jit::load(script).attr("weight").toTensor();
+  LMIndexerOptions o = small_options();
+  o.warmup_epochs = 1;
+  o.epochs = 2;
+  o.encoder_script = script;
+  o.checkpoint_path = ckpt;
+  LMIndexer lm = LMIndexer::train(c.texts, o);
+  ASSERT_TRUE(lm.complete());
+  ASSERT_NE(lm.trainer().model()->encoder->script(), nullptr);
+  // The built-in text encoder is not there; the projection is, and it trained.
+  const auto names = snapshot(lm.trainer().model());
+  EXPECT_FALSE(names.count("encoder.token_embedding.weight"));
+  EXPECT_TRUE(names.count("encoder.script_projection.weight"));
+  EXPECT_GT(lm.history().back().items_per_second, 0);
+  // Frozen by default: the script's own weights did not move.
+  EXPECT_TRUE(
+      torch::equal(lm.trainer().model()->encoder->script()->attr("weight").toTensor(), original));
+  const std::vector<std::string> fresh = {"perfume musk vanilla floral pack new"};
+  const auto ids = lm.assign(fresh);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(ids[0].size(), 2u);
+  const LMIndexer loaded = LMIndexer::load(ckpt);
+  EXPECT_EQ(loaded.assign(fresh), ids);
+  EXPECT_EQ(loaded.assign(c.texts), lm.codes());
+
+  // Another file under the same path: refused for assignment and for resuming.
+  save_script_encoder(script, 2);
+  EXPECT_THROW(LMIndexer::load(ckpt), Error);
+  EXPECT_THROW(LMIndexer::train(c.texts, o), Error);
+
+  // Fine-tuned: the script's weights train and travel in the checkpoint.
+  save_script_encoder(script, 1);
+  std::remove(ckpt.c_str());
+  o.freeze_encoder_script = false;
+  LMIndexer tuned = LMIndexer::train(c.texts, o);
+  const auto tuned_weight = tuned.trainer().model()->encoder->script()->attr("weight").toTensor();
+  EXPECT_FALSE(torch::equal(tuned_weight, original));
+  const LMIndexer tuned_loaded = LMIndexer::load(ckpt);
+  EXPECT_TRUE(torch::equal(const_cast<LMIndexer&>(tuned_loaded)
+                               .trainer()
+                               .model()
+                               ->encoder->script()
+                               ->attr("weight")
+                               .toTensor(),
+                           tuned_weight));
+  EXPECT_EQ(tuned_loaded.assign(c.texts), tuned.codes());
+  std::remove(ckpt.c_str());
+  std::remove(script.c_str());
 }
 
 }  // namespace
