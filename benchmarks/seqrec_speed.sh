@@ -17,16 +17,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [ $# -ge 2 ]; then export RECSYS_BENCH_STORE=$1 RECSYS_BENCH_MAP=$2; fi
 export RECSYS_BENCH_THREADS=$threads
-# As the recsys binary does (recsys/cli/main.cc): OpenMP threads sleep instead of spinning.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg); export LOAD_AT_START
-"$build/benchmarks/bench_seqrec" --benchmark_out="$tmp/bench.json" --benchmark_out_format=json \
-  | tee "$tmp/bench.txt"
+# The OpenMP wait policy the recsys binary uses for each (recsys/cli/main.cc): passive for
+# training, the default (spinning) for decoding.
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build/benchmarks/bench_seqrec" \
+  --benchmark_filter='BM_TigerTrain|BM_SasRecTrain' --benchmark_out="$tmp/bench.json" \
+  --benchmark_out_format=json | tee "$tmp/bench.txt"
+"$build/benchmarks/bench_seqrec" --benchmark_filter=BM_TigerDecode \
+  --benchmark_out="$tmp/bench_decode.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
 /usr/bin/python3 ../shared/bench/pytorch_eager_reference.py --threads "$threads" --batch 256 \
   --steps 10 --hist 20 --codes 4 --beam 20 | tee "$tmp/ref.txt"
 /usr/bin/python3 - "$tmp/bench.json" "$tmp/ref.txt" "$out" "$threads" <<'PY'
 import json, re, sys, datetime, os
 bench = json.load(open(sys.argv[1])); ref = open(sys.argv[2]).read(); out = sys.argv[3]
+bench["benchmarks"] += json.load(open(sys.argv[1].replace("bench.json", "bench_decode.json")))["benchmarks"]
 threads = int(sys.argv[4])
 b = {x["name"].split("/iterations")[0]: x for x in bench["benchmarks"]}
 def find(prefix):

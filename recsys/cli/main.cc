@@ -10,11 +10,6 @@
 
 int main(int argc, char** argv) {
   using namespace recsys;
-  // LibTorch's OpenMP threads spin-wait between parallel regions by default; the trainer and the
-  // decoder run one shard per thread, and a thread that finishes its shard first would burn the
-  // core its sibling needs (measured: 70% of a contended SASRec run in libgomp spin loops).
-  // libgomp reads this when the ML module loads it, i.e. after this line. The user's value wins.
-  setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   cli::CommandRegistry registry;
   cli::register_data_commands(registry);
   cli::register_lookup_command(registry);
@@ -30,6 +25,15 @@ int main(int argc, char** argv) {
   if (!cmd) {
     std::cerr << "recsys: unknown command '" << name << "'\n" << registry.usage();
     return 2;
+  }
+  // LibTorch's OpenMP threads spin-wait between parallel regions by default. For long training /
+  // indexing runs on a shared machine that is ruinous (measured: 70% of a contended SASRec run in
+  // libgomp spin loops; 138 -> 640 samples/s with passive waits) for ~10% less on an idle one, so
+  // those commands wait passively. Decoding keeps spinning: passive waits halved its bf16 rate on
+  // an idle machine (340 -> 176 users/s). libgomp reads this when the ML module loads it, i.e.
+  // after this line; the user's own OMP_WAIT_POLICY wins.
+  if (name != "evaluate" && name != "recommend" && name != "serve") {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   }
   try {
     return cmd->run(std::vector<std::string>(argv + 2, argv + argc));
