@@ -27,7 +27,7 @@ OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build/benchmarks/bench_seqrec" \
   --benchmark_out="$tmp/bench_decode.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
 /usr/bin/python3 ../shared/bench/pytorch_eager_reference.py --threads "$threads" --batch 256 \
   --steps 10 --hist 20 --codes 4 --beam 20 | tee "$tmp/ref.txt"
-/usr/bin/python3 - "$tmp/bench.json" "$tmp/ref.txt" "$out" "$threads" <<'PY'
+/usr/bin/python3 - "$tmp/bench.json" "$tmp/ref.txt" "$out" "$threads" "$@" <<'PY'
 import json, re, sys, datetime, os
 bench = json.load(open(sys.argv[1])); ref = open(sys.argv[2]).read(); out = sys.argv[3]
 bench["benchmarks"] += json.load(open(sys.argv[1].replace("bench.json", "bench_decode.json")))["benchmarks"]
