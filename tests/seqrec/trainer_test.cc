@@ -43,6 +43,19 @@ TrainConfig quick_train_config() {
   return t;
 }
 
+// Same items in the same order with bit-identical scores, for every query.
+void expect_identical(const std::vector<std::vector<ScoredItem>>& a,
+                      const std::vector<std::vector<ScoredItem>>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t q = 0; q < a.size(); ++q) {
+    ASSERT_EQ(a[q].size(), b[q].size()) << "query " << q;
+    for (size_t r = 0; r < a[q].size(); ++r) {
+      EXPECT_EQ(a[q][r].item, b[q][r].item) << "query " << q;
+      EXPECT_EQ(a[q][r].score, b[q][r].score) << "query " << q;
+    }
+  }
+}
+
 fs::path temp_dir(const std::string& name) {
   fs::path p =
       fs::temp_directory_path() / ("seqrec_test_" + name + "_" + std::to_string(::getpid()));
@@ -128,14 +141,7 @@ TEST_P(ResumeTest, ResumeContinuesExactlyWhereItStopped) {
   opt.top_k = 5;
   opt.beam_size = 5;
   auto a = straight.model->recommend(queries, opt);
-  auto b = second.model->recommend(queries, opt);
-  for (size_t q = 0; q < queries.size(); ++q) {
-    ASSERT_EQ(a[q].size(), b[q].size());
-    for (size_t r = 0; r < a[q].size(); ++r) {
-      EXPECT_EQ(a[q][r].item, b[q][r].item);
-      EXPECT_EQ(a[q][r].score, b[q][r].score);
-    }
-  }
+  expect_identical(a, second.model->recommend(queries, opt));
   // A different seed gives a different model (the comparison above can fail).
   t.out_dir.clear();
   t.seed = 6;
@@ -185,15 +191,8 @@ TEST(TrainerTest, ShardedTrainingMatchesOneThread) {
     torch::set_num_threads(1);
     auto serial = two.model->recommend(queries, opt);
     torch::set_num_threads(2);
-    auto sharded = two.model->recommend(queries, opt);
-    ASSERT_EQ(serial.size(), sharded.size());
-    for (size_t q = 0; q < serial.size(); ++q) {
-      ASSERT_EQ(serial[q].size(), sharded[q].size()) << c.model << " query " << q;
-      for (size_t r = 0; r < serial[q].size(); ++r) {
-        EXPECT_EQ(serial[q][r].item, sharded[q][r].item);
-        EXPECT_EQ(serial[q][r].score, sharded[q][r].score);
-      }
-    }
+    SCOPED_TRACE(c.model);
+    expect_identical(serial, two.model->recommend(queries, opt));
   }
 }
 
