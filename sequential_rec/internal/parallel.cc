@@ -4,6 +4,10 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#ifndef _OPENMP
+#error "parallel.cc must be built with OpenMP: at::parallel_for is serial without it"
+#endif
+
 namespace recsys::seqrec::internal {
 namespace {
 
