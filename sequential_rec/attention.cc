@@ -59,6 +59,20 @@ torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& x, const KeyVa
   return out->forward(merge_heads(o));
 }
 
+torch::Tensor MultiHeadAttentionImpl::attend_rows(const torch::Tensor& x, const KeyValue& kvs,
+                                                  const torch::Tensor& mask, int64_t per_row,
+                                                  const torch::Tensor& slot) {
+  auto qp = q->forward(x);  // only the real rows go through the projections
+  const int64_t b = kvs.k.size(0), inner = qp.size(1);
+  auto padded = slot.defined()
+                    ? torch::zeros({b * per_row, inner}, qp.options()).index_copy_(0, slot, qp)
+                    : qp;
+  auto o = merge_heads(core(split_heads(padded.view({b, per_row, inner})), kvs.k, kvs.v, mask))
+               .reshape({b * per_row, inner});
+  if (slot.defined()) o = o.index_select(0, slot);
+  return out->forward(o);
+}
+
 torch::Tensor MultiHeadAttentionImpl::step(const torch::Tensor& x, KeyValue& cache) {
   auto parts = qkv->forward(x).chunk(3, -1);
   auto k = split_heads(parts[1]);

@@ -40,6 +40,14 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::Tensor attend(const torch::Tensor& x,      // [B, Tq, d]
                        const KeyValue& kv,          // [B, H, S, hd]
                        const torch::Tensor& mask);  // [B|1, 1, Tq|1, S] additive or undefined
+  // Attention of query rows over cached keys/values when batch rows have different numbers of
+  // queries: row i is query position slot[i] % per_row of batch row slot[i] / per_row (slots
+  // distinct); undefined `slot` means row i is exactly slot i (every batch row has per_row rows).
+  torch::Tensor attend_rows(const torch::Tensor& x,     // [N, d]
+                            const KeyValue& kv,         // [B, H, S, hd]
+                            const torch::Tensor& mask,  // [B|1, 1, 1, S] additive or undefined
+                            int64_t per_row,
+                            const torch::Tensor& slot);  // [N] int64 or undefined -> [N, d]
   // One decoding step of causal self-attention: x holds the newest position of every hypothesis;
   // its key/value are appended to `cache` (grown along S).
   torch::Tensor step(const torch::Tensor& x,  // [N, 1, d]

@@ -1,83 +1,157 @@
 #include "sequential_rec/beam_search.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "recsys/error.h"
 
 namespace recsys::seqrec {
+namespace {
 
-void TrieConstraint::apply(int64_t step, const torch::Tensor& prefixes, torch::Tensor& log_probs) {
-  const int64_t n = log_probs.size(0);
-  const int64_t v = log_probs.size(1);
-  RECSYS_CHECK(static_cast<size_t>(step) < trie_.depth(), "decoding past the ID length");
-  auto mask = torch::full({n, v}, -std::numeric_limits<float>::infinity(), torch::kFloat);
-  float* m = mask.data_ptr<float>();
-  auto pre = prefixes.accessor<int64_t, 2>();
-  std::vector<Token> prefix(step);
-  for (int64_t i = 0; i < n; ++i) {
-    bool ok = true;
-    for (int64_t s = 0; s < step; ++s) {
-      const int64_t t = pre[i][s];
-      if (t < 0 || t > std::numeric_limits<Token>::max()) {
-        ok = false;
-        break;
-      }
-      prefix[s] = static_cast<Token>(t);
-    }
-    if (!ok) continue;
-    auto node = trie_.find(prefix.data(), prefix.size());
-    if (!node) continue;
-    const Token* tok = trie_.child_tokens_begin(*node);
-    const size_t c = trie_.num_children(*node);
-    for (size_t k = 0; k < c; ++k) {
-      if (tok[k] < v) m[i * v + tok[k]] = 0.f;
-    }
+using NodeId = PrefixTrie::NodeId;
+
+struct Beam {
+  NodeId node = PrefixTrie::kRoot;
+  float score = 0.f;
+  int64_t row = -1;  // row of the step just scored that this beam continues; -1 once finished
+  std::vector<Token> tokens;
+};
+
+struct Candidate {
+  float score;
+  int32_t beam;    // index into the batch item's beams
+  NodeId child;    // trie node reached (unused when the beam is carried over finished)
+  bool extends;    // false: a finished beam carried over as is
+};
+
+// Completes a beam whose prefix names a single item: follows the only path down to its leaf.
+void complete_single_item(const PrefixTrie& trie, Beam& beam) {
+  while (!trie.is_leaf(beam.node)) {
+    beam.tokens.push_back(*trie.child_tokens_begin(beam.node));
+    beam.node = trie.first_child(beam.node);
   }
-  log_probs.add_(mask.to(log_probs.device()));
 }
 
-std::vector<std::vector<Hypothesis>> BeamSearch::search(
-    StepDecoder& decoder, int64_t batch_size,
-    const std::vector<std::shared_ptr<LogitsProcessor>>& processors) {
-  RECSYS_CHECK(options_.beam_size > 0 && options_.num_steps > 0, "bad beam search options");
-  const int64_t k = options_.beam_size;
+}  // namespace
+
+ConstrainedBeamSearch::ConstrainedBeamSearch(const PrefixTrie& trie, BeamSearchOptions options)
+    : trie_(trie), options_(options) {
+  RECSYS_CHECK(options_.beam_size > 0, "beam size must be positive, got ", options_.beam_size);
+}
+
+std::vector<std::vector<Hypothesis>> ConstrainedBeamSearch::search(StepDecoder& decoder,
+                                                                   int64_t batch_size) {
+  RECSYS_CHECK(trie_.num_items() > 0, "constrained beam search over an empty catalogue");
+  const size_t k = static_cast<size_t>(options_.beam_size);
   stats_ = {};
-  int64_t beams = 1;
-  auto opts = torch::TensorOptions().dtype(torch::kLong);
-  torch::Tensor input = torch::full({batch_size}, -1, opts);
-  torch::Tensor prefixes = torch::zeros({batch_size, 0}, opts);         // CPU
-  torch::Tensor scores = torch::zeros({batch_size, 1}, torch::kFloat);  // [B, beams]
-  for (int64_t step = 0; step < options_.num_steps; ++step) {
-    torch::Tensor lp = decoder.step(step, input, beams).to(torch::kCPU).contiguous();
-    for (auto& p : processors) p->apply(step, prefixes, lp);
+  std::vector<std::vector<Beam>> beams(batch_size);
+  for (int64_t b = 0; b < batch_size; ++b) {
+    Beam root;
+    root.row = b;
+    beams[b].push_back(root);
+    if (trie_.num_items_below(PrefixTrie::kRoot) == 1) {  // a one-item catalogue
+      complete_single_item(trie_, beams[b][0]);
+      beams[b][0].row = -1;
+    }
+  }
+  auto long_opts = torch::TensorOptions().dtype(torch::kLong);
+  std::vector<int64_t> input(batch_size, -1), batch_index(batch_size), parent;
+  for (int64_t b = 0; b < batch_size; ++b) batch_index[b] = b;
+  std::vector<Candidate> cand;
+  for (size_t step = 0; step < trie_.depth(); ++step) {
+    const int64_t rows = static_cast<int64_t>(input.size());
+    if (rows == 0) break;
+    if (step > 0) decoder.reorder(torch::tensor(parent, long_opts));
+    torch::Tensor lp =
+        decoder.step(static_cast<int64_t>(step), torch::tensor(input, long_opts),
+                     torch::tensor(batch_index, long_opts))
+            .to(torch::kCPU, torch::kFloat)
+            .contiguous();
+    RECSYS_CHECK(lp.dim() == 2 && lp.size(0) == rows, "decoder returned ", lp.sizes(), " for ",
+                 rows, " rows");
     const int64_t v = lp.size(1);
-    stats_.max_live_hypotheses = std::max(stats_.max_live_hypotheses, batch_size * beams);
-    auto total = (scores.unsqueeze(-1) + lp.view({batch_size, beams, v})).view({batch_size, -1});
-    const int64_t next_beams = std::min<int64_t>(k, beams * v);
-    auto top = total.topk(next_beams, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
-    scores = std::get<0>(top);
-    auto idx = std::get<1>(top);
-    auto parent_local = idx.div(v, "floor");
-    auto token = idx.remainder(v);
-    auto parent =
-        (torch::arange(batch_size, opts).unsqueeze(1) * beams + parent_local).reshape({-1});
-    prefixes = torch::cat({prefixes.index_select(0, parent), token.reshape({-1, 1})}, 1);
-    input = token.reshape({-1});
-    beams = next_beams;
-    if (step + 1 < options_.num_steps) decoder.reorder(parent);
+    const float* lpd = lp.data_ptr<float>();
     ++stats_.steps;
+    stats_.rows_scored += rows;
+    stats_.max_live_hypotheses = std::max(stats_.max_live_hypotheses, rows);
+
+    input.clear();
+    batch_index.clear();
+    parent.clear();
+    for (int64_t b = 0; b < batch_size; ++b) {
+      auto& bb = beams[b];
+      cand.clear();
+      for (size_t j = 0; j < bb.size(); ++j) {
+        const Beam& beam = bb[j];
+        if (beam.row < 0) {
+          cand.push_back({beam.score, static_cast<int32_t>(j), beam.node, false});
+          continue;
+        }
+        const Token* tok = trie_.child_tokens_begin(beam.node);
+        const size_t c = trie_.num_children(beam.node);
+        const NodeId first = trie_.first_child(beam.node);
+        RECSYS_CHECK(c > 0 && tok[c - 1] < v, "token ", tok[c - 1], " at ID position ", step,
+                     " is outside the model's ", v, " codes");
+        if (c == 1) {  // the only allowed token: probability one given the catalogue
+          cand.push_back({beam.score, static_cast<int32_t>(j), first, true});
+          continue;
+        }
+        const float* row = lpd + beam.row * v;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (size_t i = 0; i < c; ++i) mx = std::max(mx, row[tok[i]]);
+        double sum = 0;
+        for (size_t i = 0; i < c; ++i) sum += std::exp(static_cast<double>(row[tok[i]] - mx));
+        const float lse = mx + static_cast<float>(std::log(sum));
+        for (size_t i = 0; i < c; ++i) {
+          float s = beam.score + (row[tok[i]] - lse);
+          if (std::isnan(s)) s = -std::numeric_limits<float>::infinity();
+          cand.push_back({s, static_cast<int32_t>(j), static_cast<NodeId>(first + i), true});
+        }
+      }
+      // Best k; ties keep candidate order, so the result does not depend on the sort.
+      const size_t keep = std::min(k, cand.size());
+      std::vector<size_t> order(cand.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::partial_sort(order.begin(), order.begin() + keep, order.end(), [&](size_t x, size_t y) {
+        return cand[x].score > cand[y].score || (cand[x].score == cand[y].score && x < y);
+      });
+      std::vector<Beam> next;
+      next.reserve(keep);
+      for (size_t i = 0; i < keep; ++i) {
+        const Candidate& ca = cand[order[i]];
+        const Beam& from = bb[ca.beam];
+        if (!ca.extends) {
+          next.push_back(from);
+          continue;
+        }
+        Beam nb;
+        nb.node = ca.child;
+        nb.score = ca.score;
+        nb.tokens = from.tokens;
+        nb.tokens.push_back(trie_.child_tokens_begin(from.node)[ca.child -
+                                                                trie_.first_child(from.node)]);
+        if (trie_.num_items_below(nb.node) == 1) {
+          if (!trie_.is_leaf(nb.node)) ++stats_.finished_early;
+          complete_single_item(trie_, nb);
+        } else {
+          nb.row = static_cast<int64_t>(input.size());
+          input.push_back(nb.tokens.back());
+          batch_index.push_back(b);
+          parent.push_back(from.row);
+        }
+        next.push_back(std::move(nb));
+      }
+      bb = std::move(next);
+    }
   }
   std::vector<std::vector<Hypothesis>> out(batch_size);
-  auto sc = scores.accessor<float, 2>();
-  auto pre = prefixes.accessor<int64_t, 2>();
   for (int64_t b = 0; b < batch_size; ++b) {
-    for (int64_t j = 0; j < beams; ++j) {
-      const float s = sc[b][j];
-      if (!std::isfinite(s)) continue;
+    for (const Beam& beam : beams[b]) {
+      if (!std::isfinite(beam.score)) continue;
       Hypothesis h;
-      h.score = s;
-      const int64_t row = b * beams + j;
-      for (int64_t t = 0; t < options_.num_steps; ++t) h.tokens.push_back(pre[row][t]);
+      h.score = beam.score;
+      h.tokens.assign(beam.tokens.begin(), beam.tokens.end());
       out[b].push_back(std::move(h));
     }
   }

@@ -27,15 +27,17 @@ PrefixTrie::PrefixTrie(const std::vector<SemanticId>& ids) {
   struct Range {
     uint32_t lo, hi;
   };
-  nodes_.push_back({});
+  nodes_.push_back({0, 0, static_cast<uint32_t>(order.size())});
   tokens_.push_back(0);
   items_.push_back(0);
   std::vector<Range> level = {{0, static_cast<uint32_t>(order.size())}};
   std::vector<NodeId> level_nodes = {kRoot};
   stats_.nodes_per_level.push_back(1);
+  stats_.single_item_nodes_per_level.push_back(order.size() == 1);
   for (size_t pos = 0; pos < depth; ++pos) {
     std::vector<Range> next;
     std::vector<NodeId> next_nodes;
+    size_t single = 0;
     for (size_t n = 0; n < level.size(); ++n) {
       Node& node = nodes_[level_nodes[n]];
       node.begin = static_cast<uint32_t>(nodes_.size());
@@ -48,7 +50,8 @@ PrefixTrie::PrefixTrie(const std::vector<SemanticId>& ids) {
         next.push_back({i, j});
         tokens_.push_back(t);
         items_.push_back(pos + 1 == depth ? order[i] : 0);
-        nodes_.push_back({});
+        nodes_.push_back({0, 0, j - i});
+        single += j - i == 1;
         i = j;
       }
       // nodes_ may have reallocated: index again.
@@ -59,6 +62,7 @@ PrefixTrie::PrefixTrie(const std::vector<SemanticId>& ids) {
     level = std::move(next);
     level_nodes = std::move(next_nodes);
     stats_.nodes_per_level.push_back(level.size());
+    stats_.single_item_nodes_per_level.push_back(single);
   }
   stats_.num_items = ids.size();
   stats_.num_nodes = nodes_.size();

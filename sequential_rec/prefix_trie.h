@@ -24,6 +24,8 @@ class PrefixTrie {
     size_t num_nodes = 0;
     size_t depth = 0;
     std::vector<size_t> nodes_per_level;  // level 0 = root
+    // Nodes of each level with exactly one item below them: a prefix that names an item.
+    std::vector<size_t> single_item_nodes_per_level;
     size_t max_branching = 0;
   };
 
@@ -41,6 +43,8 @@ class PrefixTrie {
   // Tokens allowed after `node`, in increasing order.
   const Token* child_tokens_begin(NodeId node) const { return &tokens_[nodes_[node].begin]; }
   size_t num_children(NodeId node) const { return nodes_[node].end - nodes_[node].begin; }
+  // Items whose ID starts with the prefix of `node`.
+  size_t num_items_below(NodeId node) const { return nodes_[node].items; }
   NodeId first_child(NodeId node) const { return nodes_[node].begin; }
   // Node reached by `prefix` from the root, or nullopt when the prefix is not valid.
   std::optional<NodeId> find(const Token* prefix, size_t length) const;
@@ -58,6 +62,7 @@ class PrefixTrie {
   struct Node {
     uint32_t begin = 0;  // children are nodes [begin, end)
     uint32_t end = 0;
+    uint32_t items = 0;  // items below
   };
   std::vector<Node> nodes_;
   std::vector<Token> tokens_;     // tokens_[n] = token that leads to node n (0 for the root)

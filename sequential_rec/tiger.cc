@@ -176,29 +176,67 @@ TigerStepDecoder::TigerStepDecoder(Tiger model, const torch::Tensor& src)
   cache_.resize(model_->decoder->size());
 }
 
-torch::Tensor TigerStepDecoder::step(int64_t step, const torch::Tensor& input, int64_t beams) {
+namespace {
+// Rows per decoding step are rounded up to a multiple of this with dummy rows: oneDNN compiles a
+// kernel for every new matrix shape, and the number of live hypotheses changes at every step.
+constexpr int64_t kRowBucket = 16;
+int64_t bucketed(int64_t n) { return (n + kRowBucket - 1) / kRowBucket * kRowBucket; }
+}  // namespace
+
+torch::Tensor TigerStepDecoder::step(int64_t step, const torch::Tensor& input,
+                                     const torch::Tensor& batch_index) {
   auto dev = model_->head->weight.device();
-  torch::Tensor tokens;
-  if (step == 0) {
-    tokens = torch::full({input.size(0)}, TigerVocab::kBos, torch::TensorOptions(torch::kLong));
-  } else {
-    tokens = input + model_->vocab().input_offset[step - 1];
+  const int64_t n = input.size(0);
+  const int64_t m = bucketed(n);
+  RECSYS_CHECK(n > 0 && batch_index.size(0) == n, "one batch index per row expected");
+  RECSYS_CHECK(step == 0 || (cache_[0].k.defined() && cache_[0].k.size(0) == m),
+               "reorder() must precede every step after the first");
+  // Cross-attention layout: the rows of user b become query positions 0, 1, .. of b's memory,
+  // padded to the largest count; the dummy rows fill free positions.
+  const auto bi = batch_index.accessor<int64_t, 1>();
+  std::vector<int64_t> count(batch_, 0), slot(m);
+  int64_t per_user = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    RECSYS_CHECK(bi[i] >= 0 && bi[i] < batch_ && (i == 0 || bi[i] >= bi[i - 1]),
+                 "rows must be grouped by batch item");
+    slot[i] = count[bi[i]]++;
+    per_user = std::max(per_user, count[bi[i]]);
   }
-  auto x = model_->embed_decoder_input(tokens.to(dev), step).unsqueeze(1);  // [N, 1, d]
-  const int64_t n = x.size(0), d = x.size(2);
+  per_user = std::max(per_user, (m + batch_ - 1) / batch_);
+  torch::Tensor slot_index;
+  if (!(n == m && m == batch_ * per_user)) {
+    for (int64_t i = 0; i < n; ++i) slot[i] += bi[i] * per_user;
+    for (int64_t u = 0, i = n; u < batch_ && i < m; ++u) {
+      for (int64_t s = count[u]; s < per_user && i < m; ++s) slot[i++] = u * per_user + s;
+    }
+    slot_index = torch::tensor(slot, torch::TensorOptions(torch::kLong)).to(dev);
+  }
+  auto tokens = torch::full({m}, TigerVocab::kBos, torch::TensorOptions(torch::kLong));
+  if (step > 0) {
+    tokens.narrow(0, 0, n).copy_(input + model_->vocab().input_offset[step - 1]);
+    tokens.narrow(0, n, m - n).fill_(tokens[0].item<int64_t>());
+  }
+  auto x = model_->embed_decoder_input(tokens.to(dev), step).unsqueeze(1);  // [M, 1, d]
+  const int64_t d = x.size(2);
   for (size_t i = 0; i < model_->decoder->size(); ++i) {
     auto layer = model_->decoder[i]->as<TigerDecoderLayer>();
     x = x + layer->self_attn->step(layer->ln1->forward(x), cache_[i]);
-    auto q = layer->ln2->forward(x).view({batch_, beams, d});  // beams as query positions
-    x = x + layer->cross_attn->attend(q, memory_.layer_kv[i], memory_.mask).view({n, 1, d});
+    auto q = layer->ln2->forward(x).view({m, d});
+    x = x + layer->cross_attn
+                ->attend_rows(q, memory_.layer_kv[i], memory_.mask, per_user, slot_index)
+                .view({m, 1, d});
     x = x + layer->ff->forward(layer->ln3->forward(x));
   }
   x = model_->dec_norm->forward(x).squeeze(1);
-  return model_->head_log_probs(x, step);
+  return model_->head_log_probs(x, step).narrow(0, 0, n);
 }
 
 void TigerStepDecoder::reorder(const torch::Tensor& parent) {
-  auto idx = parent.to(model_->head->weight.device());
+  const int64_t n = parent.size(0), m = bucketed(n);
+  auto idx = torch::empty({m}, parent.options());
+  idx.narrow(0, 0, n).copy_(parent);
+  idx.narrow(0, n, m - n).fill_(parent[0].item<int64_t>());  // dummy rows
+  idx = idx.to(model_->head->weight.device());
   for (auto& c : cache_) {
     c.k = c.k.index_select(0, idx);
     c.v = c.v.index_select(0, idx);
@@ -321,8 +359,6 @@ class TigerAdapter : public ModelAdapter {
     // Similar history lengths together: less padding.
     const std::vector<size_t> order = order_by_history_length(queries);
     const bool bf16 = internal::parse_precision(options.precision);
-    std::vector<std::shared_ptr<LogitsProcessor>> processors = {
-        std::make_shared<TrieConstraint>(*trie_)};
     // Chunks of similar history length; with several threads, each decodes every n-th chunk
     // single-threaded (see internal/parallel.h).
     const size_t chunk = kDecodeChunk;
@@ -332,11 +368,11 @@ class TigerAdapter : public ModelAdapter {
     internal::run_shards(shards, [&](int64_t shard) {
       torch::NoGradGuard no_grad_here;
       internal::AutocastGuard autocast(bf16, device_);
-      BeamSearch search({options.beam_size, static_cast<int64_t>(map_->length())});
+      ConstrainedBeamSearch search(*trie_, {options.beam_size});
       for (int64_t c = shard; c < num_chunks; c += shards) {
         const size_t lo = static_cast<size_t>(c) * chunk;
         decode_chunk(queries, order, lo, std::min(order.size(), lo + chunk), options, search,
-                     processors, out);
+                     out);
       }
     });
     if (was_training) model_->train();
@@ -348,14 +384,13 @@ class TigerAdapter : public ModelAdapter {
 
   // Decodes queries[order[lo .. hi)] into out[order[i]].
   void decode_chunk(const std::vector<Query>& queries, const std::vector<size_t>& order, size_t lo,
-                    size_t hi, const RecommendOptions& options, BeamSearch& search,
-                    const std::vector<std::shared_ptr<LogitsProcessor>>& processors,
+                    size_t hi, const RecommendOptions& options, ConstrainedBeamSearch& search,
                     std::vector<std::vector<ScoredItem>>& out) {
     std::vector<Query> batch;
     for (size_t i = lo; i < hi; ++i) batch.push_back(queries[order[i]]);
     auto src = tiger_source(model_->vocab(), *map_, batch, config_.tiger.max_items).to(device_);
     TigerStepDecoder decoder(model_, src);
-    auto hyps = search.search(decoder, static_cast<int64_t>(batch.size()), processors);
+    auto hyps = search.search(decoder, static_cast<int64_t>(batch.size()));
     for (size_t i = lo; i < hi; ++i) {
       auto& res = out[order[i]];
       const auto& history = queries[order[i]].history;

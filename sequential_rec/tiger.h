@@ -117,11 +117,12 @@ class TigerImpl : public torch::nn::Module {
 TORCH_MODULE(Tiger);
 
 // Incremental decoder over a cached encoder output: cross-attention keys/values are computed once
-// per user and shared by all of its beams; self-attention keys/values grow one step at a time.
+// per user and shared by all of its hypotheses; self-attention keys/values grow one step at a time.
 class TigerStepDecoder : public StepDecoder {
  public:
   TigerStepDecoder(Tiger model, const torch::Tensor& src);  // src: [B, S]
-  torch::Tensor step(int64_t step, const torch::Tensor& input, int64_t beams) override;
+  torch::Tensor step(int64_t step, const torch::Tensor& input,
+                     const torch::Tensor& batch_index) override;
   void reorder(const torch::Tensor& parent) override;
 
  private:

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
 #include <numeric>
 
 #include "sequential_rec/prefix_trie.h"
@@ -43,18 +46,43 @@ std::vector<Query> some_queries(size_t num_items) {
   return q;
 }
 
-// Scores every item of the catalogue by teacher forcing its full ID.
-std::vector<std::pair<float, ItemIndex>> exhaustive(Tiger& model, const IdMap& map,
-                                                    const Query& query) {
+// Scores every item of the catalogue by teacher forcing its full ID, each step renormalised over
+// the tokens the catalogue allows after that prefix (the beam search's definition), computed
+// independently: the log-probabilities of a prefix's allowed tokens are read off the items that
+// continue it.
+std::vector<float> catalogue_scores(Tiger& model, const IdMap& map, const Query& query) {
   const int64_t n = map.ids.size(), l = map.length();
   auto src = tiger_source(model->vocab(), map, {query}, model->options().max_items());
   auto codes = torch::empty({n, l}, torch::kLong);
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t p = 0; p < l; ++p) codes[i][p] = map.ids[i][p];
   }
-  auto lp = model->token_log_probs(src.expand({n, src.size(1)}).contiguous(), codes).sum(1);
+  auto lp = model->token_log_probs(src.expand({n, src.size(1)}).contiguous(), codes);
+  auto a = lp.accessor<float, 2>();
+  std::vector<float> score(n, 0.f);
+  for (int64_t p = 0; p < l; ++p) {
+    // prefix -> (next token -> log-prob)
+    std::map<SemanticId, std::map<Token, float>> next;
+    for (int64_t i = 0; i < n; ++i) {
+      SemanticId prefix(map.ids[i].begin(), map.ids[i].begin() + p);
+      next[prefix].emplace(map.ids[i][p], a[i][p]);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const auto& options = next[SemanticId(map.ids[i].begin(), map.ids[i].begin() + p)];
+      if (options.size() == 1) continue;  // the only allowed token
+      double z = 0;
+      for (const auto& [t, v] : options) z += std::exp(static_cast<double>(v));
+      score[i] += a[i][p] - static_cast<float>(std::log(z));
+    }
+  }
+  return score;
+}
+
+std::vector<std::pair<float, ItemIndex>> exhaustive(Tiger& model, const IdMap& map,
+                                                    const Query& query) {
+  auto score = catalogue_scores(model, map, query);
   std::vector<std::pair<float, ItemIndex>> scored;
-  for (int64_t i = 0; i < n; ++i) scored.push_back({lp[i].item<float>(), ItemIndex(i)});
+  for (size_t i = 0; i < score.size(); ++i) scored.push_back({score[i], ItemIndex(i)});
   std::sort(scored.begin(), scored.end(), [](auto& a, auto& b) { return a.first > b.first; });
   return scored;
 }
@@ -63,23 +91,28 @@ TEST(ConstrainedBeamSearchTest, FullBeamEqualsExhaustiveScoring) {
   torch::NoGradGuard ng;
   IdMap map = testing::random_id_map(40, {4, 5}, 3, 11);
   PrefixTrie trie = PrefixTrie::from_id_map(map);
+  ASSERT_GT(trie.stats().single_item_nodes_per_level[2], 0u) << "no item finishes early";
   Tiger model = tiny_tiger(map, 3);
   auto queries = some_queries(map.ids.size());
   auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
   TigerStepDecoder decoder(model, src);
-  BeamSearch search({/*beam_size=*/64, /*num_steps=*/3});
-  auto hyps = search.search(decoder, queries.size(), {std::make_shared<TrieConstraint>(trie)});
+  ConstrainedBeamSearch search(trie, {/*beam_size=*/64});
+  auto hyps = search.search(decoder, queries.size());
   ASSERT_EQ(hyps.size(), queries.size());
+  EXPECT_GT(search.stats().finished_early, 0);
   for (size_t q = 0; q < queries.size(); ++q) {
     auto expected = exhaustive(model, map, queries[q]);
     ASSERT_EQ(hyps[q].size(), map.ids.size()) << "query " << q;
+    double total = 0;
     for (size_t r = 0; r < expected.size(); ++r) {
       SemanticId id(hyps[q][r].tokens.begin(), hyps[q][r].tokens.end());
       auto item = trie.item(id);
       ASSERT_TRUE(item) << "invalid ID " << format_semantic_id(id);
       EXPECT_EQ(*item, expected[r].second) << "query " << q << " rank " << r;
       EXPECT_NEAR(hyps[q][r].score, expected[r].first, 1e-4) << "query " << q << " rank " << r;
+      total += std::exp(hyps[q][r].score);
     }
+    EXPECT_NEAR(total, 1.0, 1e-4) << "scores are a distribution over the catalogue";
   }
 }
 
@@ -92,8 +125,8 @@ TEST(ConstrainedBeamSearchTest, NarrowBeamOnlyYieldsValidIds) {
   auto queries = some_queries(map.ids.size());
   auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
   TigerStepDecoder decoder(model, src);
-  BeamSearch search({/*beam_size=*/5, /*num_steps=*/4});
-  auto hyps = search.search(decoder, queries.size(), {std::make_shared<TrieConstraint>(trie)});
+  ConstrainedBeamSearch search(trie, {/*beam_size=*/5});
+  auto hyps = search.search(decoder, queries.size());
   for (const auto& per_query : hyps) {
     ASSERT_EQ(per_query.size(), 5u);
     std::set<SemanticId> distinct;
@@ -101,50 +134,72 @@ TEST(ConstrainedBeamSearchTest, NarrowBeamOnlyYieldsValidIds) {
       SemanticId id(per_query[r].tokens.begin(), per_query[r].tokens.end());
       EXPECT_TRUE(trie.contains(id)) << format_semantic_id(id);
       distinct.insert(id);
-      if (r > 0) EXPECT_GE(per_query[r - 1].score, per_query[r].score);
+      if (r > 0) {
+        EXPECT_GE(per_query[r - 1].score, per_query[r].score);
+      }
     }
     EXPECT_EQ(distinct.size(), per_query.size());
   }
 }
 
-TEST(ConstrainedBeamSearchTest, UnconstrainedSearchCanLeaveTheCatalogue) {
-  // The same sparse setting without the constraint produces IDs outside the catalogue: the trie
-  // processor is what keeps beams valid (guards against a test that passes vacuously).
-  torch::NoGradGuard ng;
-  IdMap map = testing::random_id_map(60, {8, 8, 8}, 4, 5);
+// A model that puts almost all mass on tokens the catalogue does not allow (the highest token of
+// each position, which no item uses) and counts what it is asked to score.
+class InvalidLovingDecoder : public StepDecoder {
+ public:
+  explicit InvalidLovingDecoder(int64_t vocab) : vocab_(vocab) {}
+  torch::Tensor step(int64_t, const torch::Tensor& input,
+                     const torch::Tensor& batch_index) override {
+    rows += input.size(0);
+    auto lp = torch::full({input.size(0), vocab_}, -20.f);
+    lp.select(1, vocab_ - 1).fill_(0.f);
+    // Distinct scores for the allowed tokens: lower tokens more likely.
+    lp.narrow(1, 0, vocab_ - 1).sub_(torch::arange(vocab_ - 1, torch::kFloat).mul(0.1));
+    EXPECT_EQ(batch_index.size(0), input.size(0));
+    return lp;
+  }
+  void reorder(const torch::Tensor&) override {}
+  int64_t rows = 0;
+
+ private:
+  int64_t vocab_;
+};
+
+TEST(ConstrainedBeamSearchTest, ConstraintHoldsAgainstAModelThatPrefersInvalidTokens) {
+  // Codes 0..6 of 8 and suffix 0..2 of 4 are used: the model's favourite is never allowed.
+  IdMap map = testing::random_id_map(40, {7, 7}, 3, 21);
   PrefixTrie trie = PrefixTrie::from_id_map(map);
-  Tiger model = tiny_tiger(map, 9);
-  auto queries = some_queries(map.ids.size());
-  auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
-  TigerStepDecoder decoder(model, src);
-  BeamSearch search({5, 4});
-  auto hyps = search.search(decoder, queries.size(), {});
-  size_t invalid = 0;
+  InvalidLovingDecoder decoder(8);
+  ConstrainedBeamSearch search(trie, {/*beam_size=*/10});
+  auto hyps = search.search(decoder, 3);
+  ASSERT_EQ(hyps.size(), 3u);
   for (const auto& per_query : hyps) {
+    ASSERT_EQ(per_query.size(), 10u);
     for (const auto& h : per_query) {
-      if (!trie.contains(SemanticId(h.tokens.begin(), h.tokens.end()))) ++invalid;
+      EXPECT_TRUE(trie.contains(SemanticId(h.tokens.begin(), h.tokens.end())));
     }
   }
-  EXPECT_GT(invalid, 0u);
+  // The model was only asked about hypotheses that did not already name an item.
+  EXPECT_EQ(decoder.rows, search.stats().rows_scored);
+  EXPECT_GT(search.stats().finished_early, 0);
 }
 
 TEST(ConstrainedBeamSearchTest, CachedDecodingMatchesTeacherForcing) {
-  // Greedy (beam 1) decoding with the KV cache scores its path exactly as the full forward pass.
+  // Greedy (beam 1) decoding with the KV cache scores its item exactly as teacher forcing does;
+  // users finish at different steps, so the rows of a step are a ragged subset of the batch.
   torch::NoGradGuard ng;
   IdMap map = testing::random_id_map(30, {4, 4}, 2, 2);
+  PrefixTrie trie = PrefixTrie::from_id_map(map);
   Tiger model = tiny_tiger(map, 4);
   auto queries = some_queries(map.ids.size());
   auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
   TigerStepDecoder decoder(model, src);
-  BeamSearch search({1, 3});
-  auto hyps = search.search(decoder, queries.size(), {});
-  auto codes = torch::empty({static_cast<int64_t>(queries.size()), 3}, torch::kLong);
+  ConstrainedBeamSearch search(trie, {/*beam_size=*/1});
+  auto hyps = search.search(decoder, queries.size());
   for (size_t q = 0; q < queries.size(); ++q) {
-    for (int p = 0; p < 3; ++p) codes[q][p] = hyps[q][0].tokens[p];
-  }
-  auto lp = model->token_log_probs(src, codes).sum(1);
-  for (size_t q = 0; q < queries.size(); ++q) {
-    EXPECT_NEAR(hyps[q][0].score, lp[q].item<float>(), 1e-4);
+    ASSERT_EQ(hyps[q].size(), 1u);
+    auto item = trie.item(SemanticId(hyps[q][0].tokens.begin(), hyps[q][0].tokens.end()));
+    ASSERT_TRUE(item);
+    EXPECT_NEAR(hyps[q][0].score, catalogue_scores(model, map, queries[q])[*item], 1e-4);
   }
 }
 
@@ -157,11 +212,11 @@ TEST(ConstrainedBeamSearchTest, CudaDecodingMatchesCpu) {
   auto queries = some_queries(map.ids.size());
   auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
   TigerStepDecoder cpu(model, src);
-  BeamSearch search({10, 3});
-  auto expected = search.search(cpu, queries.size(), {std::make_shared<TrieConstraint>(trie)});
+  ConstrainedBeamSearch search(trie, {10});
+  auto expected = search.search(cpu, queries.size());
   model->to(torch::kCUDA);
   TigerStepDecoder gpu(model, src.to(torch::kCUDA));
-  auto got = search.search(gpu, queries.size(), {std::make_shared<TrieConstraint>(trie)});
+  auto got = search.search(gpu, queries.size());
   for (size_t q = 0; q < queries.size(); ++q) {
     ASSERT_EQ(got[q].size(), expected[q].size());
     for (size_t r = 0; r < got[q].size(); ++r) {

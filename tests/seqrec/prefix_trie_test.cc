@@ -16,8 +16,13 @@ TEST(PrefixTrieTest, FindsEveryItemAndCountsNodes) {
   for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(trie.item(ids[i]), ItemIndex(i));
   // root, {0,1}, {0-2, 1-2, 1-3}, 4 leaves
   EXPECT_EQ(trie.stats().nodes_per_level, (std::vector<size_t>{1, 2, 3, 4}));
+  // Prefixes naming one item: {0}; {0-2}, {1-3}; every leaf.
+  EXPECT_EQ(trie.stats().single_item_nodes_per_level, (std::vector<size_t>{0, 1, 2, 4}));
   auto node = trie.find(SemanticId{1});
   ASSERT_TRUE(node);
+  EXPECT_EQ(trie.num_items_below(*node), 3u);
+  EXPECT_EQ(trie.num_items_below(PrefixTrie::kRoot), 4u);
+  EXPECT_EQ(trie.num_items_below(*trie.find(SemanticId{1, 2})), 2u);
   ASSERT_EQ(trie.num_children(*node), 2u);
   EXPECT_EQ(trie.child_tokens_begin(*node)[0], 2);
   EXPECT_EQ(trie.child_tokens_begin(*node)[1], 3);
