@@ -147,7 +147,7 @@ class SasRecAdapter : public ModelAdapter {
 
   std::vector<std::vector<ScoredItem>> recommend(const std::vector<Query>& queries,
                                                  const RecommendOptions& options) override {
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;
     const bool was_training = model_->is_training();
     model_->eval();
     std::vector<std::vector<ScoredItem>> out(queries.size());

@@ -352,7 +352,7 @@ class TigerAdapter : public ModelAdapter {
 
   std::vector<std::vector<ScoredItem>> recommend(const std::vector<Query>& queries,
                                                  const RecommendOptions& options) override {
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;
     const bool was_training = model_->is_training();
     model_->eval();
     std::vector<std::vector<ScoredItem>> out(queries.size());
@@ -366,7 +366,7 @@ class TigerAdapter : public ModelAdapter {
     const int64_t shards =
         device_.is_cpu() ? std::min<int64_t>(internal::shard_threads(), num_chunks) : 1;
     internal::run_shards(shards, [&](int64_t shard) {
-      torch::NoGradGuard no_grad_here;
+      c10::InferenceMode inference_here;
       internal::AutocastGuard autocast(bf16, device_);
       ConstrainedBeamSearch search(*trie_, {options.beam_size});
       for (int64_t c = shard; c < num_chunks; c += shards) {
