@@ -45,19 +45,22 @@ std::vector<std::vector<Hypothesis>> ConstrainedBeamSearch::search(StepDecoder& 
   RECSYS_CHECK(trie_.num_items() > 0, "constrained beam search over an empty catalogue");
   const size_t k = static_cast<size_t>(options_.beam_size);
   stats_ = {};
+  // Step 0 scores one row per batch item (the start token), unless the catalogue has one item.
+  const bool single = trie_.num_items_below(PrefixTrie::kRoot) == 1;
   std::vector<std::vector<Beam>> beams(batch_size);
+  std::vector<int64_t> input, batch_index, parent;
   for (int64_t b = 0; b < batch_size; ++b) {
     Beam root;
-    root.row = b;
-    beams[b].push_back(root);
-    if (trie_.num_items_below(PrefixTrie::kRoot) == 1) {  // a one-item catalogue
-      complete_single_item(trie_, beams[b][0]);
-      beams[b][0].row = -1;
+    if (single) {
+      complete_single_item(trie_, root);
+    } else {
+      root.row = b;
+      input.push_back(-1);
+      batch_index.push_back(b);
     }
+    beams[b].push_back(std::move(root));
   }
   auto long_opts = torch::TensorOptions().dtype(torch::kLong);
-  std::vector<int64_t> input(batch_size, -1), batch_index(batch_size), parent;
-  for (int64_t b = 0; b < batch_size; ++b) batch_index[b] = b;
   std::vector<Candidate> cand;
   for (size_t step = 0; step < trie_.depth(); ++step) {
     const int64_t rows = static_cast<int64_t>(input.size());

@@ -183,6 +183,20 @@ TEST(ConstrainedBeamSearchTest, ConstraintHoldsAgainstAModelThatPrefersInvalidTo
   EXPECT_GT(search.stats().finished_early, 0);
 }
 
+TEST(ConstrainedBeamSearchTest, OneItemCatalogueNeedsNoModel) {
+  PrefixTrie trie(std::vector<SemanticId>{{3, 1, 0}});
+  InvalidLovingDecoder decoder(8);
+  ConstrainedBeamSearch search(trie, {/*beam_size=*/4});
+  auto hyps = search.search(decoder, 2);
+  ASSERT_EQ(hyps.size(), 2u);
+  for (const auto& per_query : hyps) {
+    ASSERT_EQ(per_query.size(), 1u);
+    EXPECT_EQ(per_query[0].tokens, (std::vector<int64_t>{3, 1, 0}));
+    EXPECT_EQ(per_query[0].score, 0.f);
+  }
+  EXPECT_EQ(decoder.rows, 0);
+}
+
 TEST(ConstrainedBeamSearchTest, CachedDecodingMatchesTeacherForcing) {
   // Greedy (beam 1) decoding with the KV cache scores its item exactly as teacher forcing does;
   // users finish at different steps, so the rows of a step are a ragged subset of the batch.
