@@ -28,8 +28,8 @@ struct Candidate {
 // Completes a beam whose prefix names a single item: follows the only path down to its leaf.
 void complete_single_item(const PrefixTrie& trie, Beam& beam) {
   while (!trie.is_leaf(beam.node)) {
-    beam.tokens.push_back(*trie.child_tokens_begin(beam.node));
     beam.node = trie.first_child(beam.node);
+    beam.tokens.push_back(trie.token(beam.node));
   }
 }
 
@@ -132,8 +132,7 @@ std::vector<std::vector<Hypothesis>> ConstrainedBeamSearch::search(StepDecoder& 
         nb.node = ca.child;
         nb.score = ca.score;
         nb.tokens = from.tokens;
-        nb.tokens.push_back(trie_.child_tokens_begin(from.node)[ca.child -
-                                                                trie_.first_child(from.node)]);
+        nb.tokens.push_back(trie_.token(nb.node));
         if (trie_.num_items_below(nb.node) == 1) {
           if (!trie_.is_leaf(nb.node)) ++stats_.finished_early;
           complete_single_item(trie_, nb);
@@ -153,6 +152,7 @@ std::vector<std::vector<Hypothesis>> ConstrainedBeamSearch::search(StepDecoder& 
     for (const Beam& beam : beams[b]) {
       if (!std::isfinite(beam.score)) continue;
       Hypothesis h;
+      h.item = trie_.leaf_item(beam.node);
       h.score = beam.score;
       h.tokens.assign(beam.tokens.begin(), beam.tokens.end());
       out[b].push_back(std::move(h));

@@ -37,6 +37,7 @@ struct BeamSearchOptions {
 };
 
 struct Hypothesis {
+  ItemIndex item = 0;  // the catalogue item these tokens name
   std::vector<int64_t> tokens;
   float score = 0.f;  // log-probability of the item given the catalogue (see above)
 };

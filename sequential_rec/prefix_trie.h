@@ -46,6 +46,8 @@ class PrefixTrie {
   // Items whose ID starts with the prefix of `node`.
   size_t num_items_below(NodeId node) const { return nodes_[node].items; }
   NodeId first_child(NodeId node) const { return nodes_[node].begin; }
+  // Token that leads to `node` from its parent (0 for the root).
+  Token token(NodeId node) const { return tokens_[node]; }
   // Node reached by `prefix` from the root, or nullopt when the prefix is not valid.
   std::optional<NodeId> find(const Token* prefix, size_t length) const;
   std::optional<NodeId> find(const SemanticId& prefix) const {

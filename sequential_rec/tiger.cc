@@ -394,16 +394,12 @@ class TigerAdapter : public ModelAdapter {
     for (size_t i = lo; i < hi; ++i) {
       auto& res = out[order[i]];
       const auto& history = queries[order[i]].history;
-      SemanticId id(map_->length());
       for (const auto& h : hyps[i - lo]) {
-        for (size_t p = 0; p < id.size(); ++p) id[p] = static_cast<Token>(h.tokens[p]);
-        auto item = trie_->item(id);
-        if (!item) continue;  // cannot happen with the trie constraint
         if (options.exclude_history &&
-            std::find(history.begin(), history.end(), *item) != history.end()) {
+            std::find(history.begin(), history.end(), h.item) != history.end()) {
           continue;
         }
-        res.push_back({*item, h.score});
+        res.push_back({h.item, h.score});
         if (res.size() >= options.top_k) break;
       }
     }

@@ -108,6 +108,7 @@ TEST(ConstrainedBeamSearchTest, FullBeamEqualsExhaustiveScoring) {
       SemanticId id(hyps[q][r].tokens.begin(), hyps[q][r].tokens.end());
       auto item = trie.item(id);
       ASSERT_TRUE(item) << "invalid ID " << format_semantic_id(id);
+      EXPECT_EQ(hyps[q][r].item, *item) << "query " << q << " rank " << r;
       EXPECT_EQ(*item, expected[r].second) << "query " << q << " rank " << r;
       EXPECT_NEAR(hyps[q][r].score, expected[r].first, 1e-4) << "query " << q << " rank " << r;
       total += std::exp(hyps[q][r].score);
@@ -133,6 +134,7 @@ TEST(ConstrainedBeamSearchTest, NarrowBeamOnlyYieldsValidIds) {
     for (size_t r = 0; r < per_query.size(); ++r) {
       SemanticId id(per_query[r].tokens.begin(), per_query[r].tokens.end());
       EXPECT_TRUE(trie.contains(id)) << format_semantic_id(id);
+      EXPECT_EQ(trie.item(id), per_query[r].item);
       distinct.insert(id);
       if (r > 0) {
         EXPECT_GE(per_query[r - 1].score, per_query[r].score);
@@ -192,6 +194,7 @@ TEST(ConstrainedBeamSearchTest, OneItemCatalogueNeedsNoModel) {
   for (const auto& per_query : hyps) {
     ASSERT_EQ(per_query.size(), 1u);
     EXPECT_EQ(per_query[0].tokens, (std::vector<int64_t>{3, 1, 0}));
+    EXPECT_EQ(per_query[0].item, 0u);
     EXPECT_EQ(per_query[0].score, 0.f);
   }
   EXPECT_EQ(decoder.rows, 0);

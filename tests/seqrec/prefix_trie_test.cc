@@ -26,6 +26,8 @@ TEST(PrefixTrieTest, FindsEveryItemAndCountsNodes) {
   ASSERT_EQ(trie.num_children(*node), 2u);
   EXPECT_EQ(trie.child_tokens_begin(*node)[0], 2);
   EXPECT_EQ(trie.child_tokens_begin(*node)[1], 3);
+  EXPECT_EQ(trie.token(trie.first_child(*node)), 2);
+  EXPECT_EQ(trie.token(*trie.find(SemanticId{1, 3})), 3);
 }
 
 TEST(PrefixTrieTest, RejectsUnknownPrefix) {
