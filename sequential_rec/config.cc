@@ -42,8 +42,8 @@ void TrainConfig::validate() const {
                "' (valid: constant, inverse_sqrt)");
   RECSYS_CHECK(warmup_steps >= 0 && max_epochs > 0 && max_steps >= 0 && max_minutes >= 0,
                "warmup, epochs, steps and minutes must be non-negative");
-  RECSYS_CHECK(patience > 0 && eval_every > 0 && eval_users >= 0 && bucket_batches > 0,
-               "patience, eval_every, bucket_batches must be positive");
+  RECSYS_CHECK(patience > 0 && eval_every > 0 && eval_users >= 0 && length_groups > 0,
+               "patience, eval_every, length_groups must be positive");
   eval.validate();
 }
 
@@ -145,7 +145,7 @@ ConfigMap to_config_map(const TrainConfig& c) {
   m["train.patience"] = std::to_string(c.patience);
   m["train.eval_every"] = std::to_string(c.eval_every);
   m["train.eval_users"] = std::to_string(c.eval_users);
-  m["train.bucket_batches"] = std::to_string(c.bucket_batches);
+  m["train.length_groups"] = std::to_string(c.length_groups);
   m["train.eval_beam_size"] = std::to_string(c.eval.beam_size);
   m["train.eval_exclude_history"] = c.eval.exclude_history ? "true" : "false";
   return m;

@@ -67,7 +67,10 @@ struct TrainConfig {
   int64_t patience = 5;    // evaluations without validation NDCG@10 improvement before stopping
   int64_t eval_every = 1;  // epochs between validation evaluations
   int64_t eval_users = 0;  // validation users used for early stopping (0 = all)
-  int64_t bucket_batches = 50;  // length bucketing: batches sorted together (1 = off)
+  // Each batch is sorted by sample length and cut into this many groups, each padded only to its
+  // own longest sample; their gradients add up to the gradient of the whole (random) batch, so the
+  // grouping saves padding without changing what a step learns. 1 = pad the batch to its longest.
+  int64_t length_groups = 8;
   double log_interval_seconds = 10.0;
   std::string out_dir;  // checkpoint directory (empty = keep nothing on disk)
   bool resume = true;   // resume from out_dir when it holds a checkpoint

@@ -43,10 +43,15 @@ void SasRecImpl::reset() {
     blocks->push_back(SasRecBlock(o.d_model(), o.num_heads(), o.dropout()));
   }
   norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.d_model()})));
+  // Xavier-normal for every matrix, embeddings included, as SASRec's reference implementations
+  // do. The item table then starts at std sqrt(2 / (num_items + d)) (0.013 on Beauty), so the
+  // sqrt(d)-scaled inputs start small next to the positions. Measured on Beauty (1 thread, same
+  // recipe): validation NDCG@10 0.0478 after 10 epochs against 0.0393 with N(0, 1/d) embeddings.
   torch::NoGradGuard no_grad;
-  item_emb->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(o.d_model())));
+  for (auto& p : parameters()) {
+    if (p.dim() > 1) torch::nn::init::xavier_normal_(p);
+  }
   item_emb->weight[0].zero_();
-  pos_emb->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(o.d_model())));
 }
 
 torch::Tensor SasRecImpl::forward(const torch::Tensor& items) {

@@ -22,29 +22,22 @@ using internal::ModelAdapter;
 
 namespace {
 
-// Batches of one epoch, a pure function of (seed, epoch): shuffled, then within windows of
-// `bucket` batches sorted by length so each batch pads little, then the batch order shuffled.
+// Batches of one epoch, a pure function of (seed, epoch): the samples shuffled and cut in order.
+// Batches are not formed by length: in these data a sample's length says much about its target
+// (short histories are users' first purchases), and length-bucketed batches, each drawn from one
+// part of that distribution, trained SASRec to a clearly lower validation NDCG on Beauty (0.0410
+// against 0.0454 after 15 epochs). accumulate_gradients() saves the padding instead.
 std::vector<std::vector<uint32_t>> plan_epoch(const ModelAdapter& model, uint64_t seed,
-                                              int64_t epoch, int64_t batch_size, int64_t bucket) {
+                                              int64_t epoch, int64_t batch_size) {
   const size_t n = model.num_train_samples();
   std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
   std::shuffle(order.begin(), order.end(), rng);
-  const size_t window = static_cast<size_t>(batch_size * bucket);
-  if (bucket > 1) {
-    for (size_t lo = 0; lo < n; lo += window) {
-      const size_t hi = std::min(n, lo + window);
-      std::stable_sort(order.begin() + lo, order.begin() + hi, [&](uint32_t a, uint32_t b) {
-        return model.sample_length(a) < model.sample_length(b);
-      });
-    }
-  }
   std::vector<std::vector<uint32_t>> batches;
   for (size_t lo = 0; lo < n; lo += batch_size) {
     batches.emplace_back(order.begin() + lo, order.begin() + std::min(n, lo + batch_size));
   }
-  if (bucket > 1) std::shuffle(batches.begin(), batches.end(), rng);
   return batches;
 }
 
@@ -57,60 +50,94 @@ double learning_rate(const TrainConfig& c, int64_t step) {  // step is 1-based
   return c.lr * std::min(s / w, std::sqrt(w / s));
 }
 
-// Seed of the dropout masks of one shard of one step: a pure function of (seed, step, shard), so
-// a resumed run draws the same masks and thread scheduling does not matter.
-uint64_t dropout_seed(uint64_t seed, int64_t step, int64_t shard) {
+// Seed of the dropout masks of one length group of one step: a pure function of (seed, step,
+// group), so a resumed run draws the same masks and the thread count does not matter.
+uint64_t dropout_seed(uint64_t seed, int64_t step, int64_t group) {
   uint64_t h = seed * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(step) << 8) ^
-               static_cast<uint64_t>(shard);
+               static_cast<uint64_t>(group);
   h ^= h >> 31;
   h *= 0xBF58476D1CE4E5B9ull;
   return h ^ (h >> 29);
 }
 
-// One optimisation step's gradients: the batch is split into one contiguous shard per intra-op
-// thread; each shard runs forward and backward single-threaded, weighted by its share of the loss
-// terms, and the shard gradients are summed in shard order (deterministic). Returns the batch loss.
+// The batch sorted by sample length and cut into `groups` contiguous groups of near-equal size.
+std::vector<std::vector<uint32_t>> length_groups(const ModelAdapter& model,
+                                                 std::vector<uint32_t> batch, int64_t groups) {
+  std::stable_sort(batch.begin(), batch.end(), [&](uint32_t a, uint32_t b) {
+    return model.sample_length(a) < model.sample_length(b);
+  });
+  const size_t g = static_cast<size_t>(std::clamp<int64_t>(groups, 1, batch.size()));
+  std::vector<std::vector<uint32_t>> out(g);
+  for (size_t i = 0; i < g; ++i) {
+    out[i].assign(batch.begin() + batch.size() * i / g, batch.begin() + batch.size() * (i + 1) / g);
+  }
+  return out;
+}
+
+// One optimisation step's gradients. The batch is cut into length groups (each padded to its own
+// longest sample); the groups are dealt to one shard per intra-op thread, longest first to the
+// least loaded shard; each shard runs its groups' forward and backward single-threaded, each group
+// weighted by its share of the batch's loss terms, so the sum is the gradient of the batch mean.
+// Shard gradients are summed in shard order (deterministic). Returns the batch loss.
 double accumulate_gradients(ModelAdapter& model, const std::vector<uint32_t>& batch,
                             std::vector<torch::Tensor>& params, uint64_t seed, int64_t step,
-                            bool bf16, torch::Device device) {
-  const int64_t shards =
-      device.is_cpu() ? std::min<int64_t>(internal::shard_threads(), batch.size()) : 1;
-  std::vector<std::vector<uint32_t>> parts(shards);
-  std::vector<int64_t> terms(shards);
+                            int64_t groups, bool bf16, torch::Device device) {
+  const auto parts = length_groups(model, batch, groups);
+  const int64_t g = static_cast<int64_t>(parts.size());
+  std::vector<int64_t> terms(g);
   int64_t total_terms = 0;
-  for (int64_t s = 0; s < shards; ++s) {
-    const size_t lo = batch.size() * s / shards, hi = batch.size() * (s + 1) / shards;
-    parts[s].assign(batch.begin() + lo, batch.begin() + hi);
-    terms[s] = model.loss_terms(parts[s]);
-    total_terms += terms[s];
+  for (int64_t i = 0; i < g; ++i) {
+    terms[i] = model.loss_terms(parts[i]);
+    total_terms += terms[i];
   }
   RECSYS_CHECK(total_terms > 0, "a training batch has no loss terms");
+  const int64_t shards = device.is_cpu() ? std::min<int64_t>(internal::shard_threads(), g) : 1;
+  std::vector<std::vector<int64_t>> owned(shards);
+  {
+    std::vector<double> load(shards, 0.0);
+    for (int64_t i = g - 1; i >= 0; --i) {  // longest group first
+      const int64_t s = std::min_element(load.begin(), load.end()) - load.begin();
+      owned[s].push_back(i);
+      load[s] += static_cast<double>(model.sample_length(parts[i].back()) + 1) * parts[i].size();
+    }
+  }
   std::vector<std::vector<torch::Tensor>> grads(shards);
-  std::vector<double> losses(shards);
+  std::vector<double> losses(g);
   internal::run_shards(shards, [&](int64_t s) {
-    internal::ScopedDropoutGenerator generator(dropout_seed(seed, step, s));
-    torch::Tensor loss;
-    {
-      internal::AutocastGuard autocast(bf16, device);
-      loss = model.loss(parts[s]);
+    for (int64_t i : owned[s]) {
+      internal::ScopedDropoutGenerator generator(dropout_seed(seed, step, i));
+      torch::Tensor loss;
+      {
+        internal::AutocastGuard autocast(bf16, device);
+        loss = model.loss(parts[i]);
+      }
+      const double w = static_cast<double>(terms[i]) / static_cast<double>(total_terms);
+      if (shards == 1) {
+        (loss * w).backward();
+      } else {
+        auto gi = torch::autograd::grad({loss * w}, params, {}, /*retain_graph=*/false,
+                                        /*create_graph=*/false, /*allow_unused=*/true);
+        auto& acc = grads[s];
+        if (acc.empty()) {
+          acc = std::move(gi);
+        } else {
+          for (size_t p = 0; p < params.size(); ++p) {
+            if (!gi[p].defined()) continue;
+            acc[p] = acc[p].defined() ? acc[p] + gi[p] : gi[p];
+          }
+        }
+      }
+      losses[i] = loss.item<double>() * w;
     }
-    const double w = static_cast<double>(terms[s]) / static_cast<double>(total_terms);
-    if (shards == 1) {
-      loss.backward();
-    } else {
-      grads[s] = torch::autograd::grad({loss * w}, params, {}, /*retain_graph=*/false,
-                                       /*create_graph=*/false, /*allow_unused=*/true);
-    }
-    losses[s] = loss.item<double>() * w;
   });
   if (shards > 1) {
     for (size_t i = 0; i < params.size(); ++i) {
-      torch::Tensor g;
+      torch::Tensor sum;
       for (int64_t s = 0; s < shards; ++s) {
         const auto& gs = grads[s][i];
-        if (gs.defined()) g = g.defined() ? g.add_(gs) : gs.clone();  // owned, not a view
+        if (gs.defined()) sum = sum.defined() ? sum.add_(gs) : gs.clone();  // owned, not a view
       }
-      if (g.defined()) params[i].mutable_grad() = g;
+      if (sum.defined()) params[i].mutable_grad() = sum;
     }
   }
   double l = 0;
@@ -174,6 +201,7 @@ std::string fmt(double v, int p) {
   os << v;
   return os.str();
 }
+
 
 }  // namespace
 
@@ -331,8 +359,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       state.stop_reason = "max_epochs";
       break;
     }
-    auto batches =
-        plan_epoch(*model, config.seed, state.epoch, config.batch_size, config.bucket_batches);
+    auto batches = plan_epoch(*model, config.seed, state.epoch, config.batch_size);
     double epoch_loss = 0;
     int64_t epoch_batches = 0;
     bool stop_mid_epoch = false;
@@ -342,7 +369,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       set_lr(lr);
       optimizer.zero_grad();
       const double l = accumulate_gradients(*model, batches[b], params, config.seed,
-                                            state.step, bf16, device);
+                                            state.step, config.length_groups, bf16, device);
       if (config.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, config.clip_norm);
       optimizer.step();
       RECSYS_CHECK(std::isfinite(l), "training diverged (loss ", l, ") at step ", state.step + 1);

@@ -70,8 +70,9 @@ void add_train_options(po::options_description& desc, TrainConfig& c) {
       "epochs between validations")("eval-users",
                                     po::value(&c.eval_users)->default_value(c.eval_users),
                                     "validation users for early stopping (0=all)")(
-      "bucket-batches", po::value(&c.bucket_batches)->default_value(c.bucket_batches),
-      "length bucketing window in batches (1=off)")(
+      "length-groups", po::value(&c.length_groups)->default_value(c.length_groups),
+      "each batch is cut into this many length-sorted groups, each padded to its own longest "
+      "sample (same gradient, less padding; 1=pad the whole batch)")(
       "log-interval", po::value(&c.log_interval_seconds)->default_value(c.log_interval_seconds),
       "seconds between progress lines")(
       "no-resume", po::bool_switch()->notifier([&c](bool v) { c.resume = !v; }),

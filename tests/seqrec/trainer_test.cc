@@ -30,6 +30,15 @@ ModelConfig tiny_tiger_config() {
   return c;
 }
 
+ModelConfig tiny_sasrec_config(double dropout) {
+  ModelConfig c;
+  c.model = "sasrec";
+  c.sasrec.d_model = 16;
+  c.sasrec.max_len = 10;
+  c.sasrec.dropout = dropout;
+  return c;
+}
+
 TrainConfig quick_train_config() {
   TrainConfig t;
   t.threads = 1;
@@ -193,6 +202,57 @@ TEST(TrainerTest, ShardedTrainingMatchesOneThread) {
     torch::set_num_threads(2);
     SCOPED_TRACE(c.model);
     expect_identical(serial, two.model->recommend(queries, opt));
+  }
+}
+
+// Users of different lengths, so that batches need padding.
+Dataset ragged_dataset() {
+  Dataset ds = testing::cyclic_dataset(30, 60, 12, 4);
+  for (size_t u = 0; u < ds.users.size(); ++u) {
+    auto& user = ds.users[u];
+    const size_t keep = 5 + u % 8;
+    user.items.resize(keep);
+    user.timestamps.resize(keep);
+  }
+  ds.finalize_stats();
+  return ds;
+}
+
+// Final loss after 12 steps on ragged_dataset().
+double loss_after_12_steps(const ModelConfig& c, int64_t length_groups, int threads,
+                           uint64_t seed = 5) {
+  static const Dataset ds = ragged_dataset();
+  static const IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  TrainConfig t = quick_train_config();
+  t.max_steps = 12;
+  t.eval_every = 1000;
+  t.length_groups = length_groups;
+  t.threads = threads;
+  t.seed = seed;
+  return train_recommender(ds, &map, c, t).last_loss;
+}
+
+// A batch cut into length groups (each padded to its own longest sample) takes the same step as
+// the whole batch padded to its longest: the grouping saves padding and changes nothing else.
+TEST(TrainerTest, LengthGroupsChangeOnlyThePadding) {
+  for (const ModelConfig& c : {tiny_tiger_config(), tiny_sasrec_config(0.0)}) {
+    SCOPED_TRACE(c.model);
+    const double whole = loss_after_12_steps(c, 1, 1);
+    EXPECT_NEAR(whole, loss_after_12_steps(c, 5, 1), 1e-4 * std::abs(whole));
+    EXPECT_NE(whole, 0.0);
+  }
+}
+
+// Dropout masks are drawn per length group, not per thread: with dropout on, 1 and 2 threads
+// still take the same steps.
+TEST(TrainerTest, ShardedTrainingWithDropoutMatchesOneThread) {
+  ModelConfig tiger = tiny_tiger_config();
+  tiger.tiger.dropout = 0.2;
+  for (const ModelConfig& c : {tiger, tiny_sasrec_config(0.3)}) {
+    SCOPED_TRACE(c.model);
+    const double one = loss_after_12_steps(c, 4, 1);
+    EXPECT_NEAR(one, loss_after_12_steps(c, 4, 2), 1e-4 * std::abs(one));
+    EXPECT_NE(one, loss_after_12_steps(c, 4, 1, /*seed=*/6));  // the masks do matter
   }
 }
 
