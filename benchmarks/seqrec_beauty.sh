@@ -23,7 +23,7 @@ if [ -z "${SKIP_TRAIN:-}" ]; then
   for m in $maps; do
     "$bin" train --store "$store" --model tiger --map "$m" --out "$runs/tiger_$m" \
       --threads "$threads" --batch-size 256 --lr 2e-3 --warmup-steps 500 --epochs 200 \
-      --max-minutes "$tiger_min" --patience 5 --eval-every 1 --eval-users 2000 \
+      --max-minutes "$tiger_min" --patience 10 --eval-every 1 --eval-users 2000 \
       --precision "$precision" \
       --report "$runs/tiger_${m}_report" 2>&1 | tee "$runs/tiger_$m.log"
   done
