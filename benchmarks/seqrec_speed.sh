@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sequential-recommender throughput: bench_seqrec (TIGER training samples/s with length-bucketed
-# dynamic padding, constrained beam search users/s at beam 20 / top-10, SASRec training, peak RSS)
+# Sequential-recommender throughput: bench_seqrec (TIGER training samples/s with random batches cut
+# into length groups for dynamic padding, constrained beam search users/s at beam 20 / top-10, SASRec
+# training, peak RSS)
 # next to the PyTorch-eager reference (../shared/bench/pytorch_eager_reference.py: nn.Transformer,
 # every history padded to 20 items, naive beam search) at the same sizes, run one after the other
 # on the same machine. Quote the ratio.
