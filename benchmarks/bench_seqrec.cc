@@ -1,6 +1,6 @@
 // Throughput of the sequential recommenders: TIGER training samples/s (random batches of 256 cut
-// into 8 length groups, or padded whole), constrained beam-search decoding users/s (beam 20, top-10), SASRec training samples/s, and
-// the process's peak resident memory.
+// into 8 length groups, or padded whole), constrained beam-search decoding users/s (beam 20,
+// top-10), SASRec training samples/s, and the process's peak resident memory.
 //
 // Data: the store named by RECSYS_BENCH_STORE with ID map RECSYS_BENCH_MAP when both are set
 // (e.g. Beauty); otherwise a synthetic catalogue of Beauty's shape (22,363 users, 12,101 items,
@@ -124,7 +124,7 @@ void BM_TigerDecode(benchmark::State& state) {
   seqrec::ModelConfig model;
   seqrec::TrainConfig train;
   train.threads = threads();
-  train.max_steps = 1;  // an (almost) untrained model decodes at the same speed as a trained one
+  train.max_steps = 1;  // untrained: decodes faster than a trained model (more early finishes)
   train.eval_every = 1000;
   train.log_interval_seconds = 1e9;
   auto r = seqrec::train_recommender(d.dataset, &d.map, model, train);

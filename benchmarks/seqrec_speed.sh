@@ -72,7 +72,7 @@ Command: `benchmarks/seqrec_speed.sh {' '.join(sys.argv[5:])}` (bench_seqrec, th
 reference `OMP_WAIT_POLICY=PASSIVE ../shared/bench/pytorch_eager_reference.py --threads {threads} --batch 256 --hist 20 --codes 4 --beam 20`).
 OpenMP wait policy: recsys training passive and decoding libgomp's default, as the `recsys` binary
 runs them; the reference passive, its faster setting here. Decoding is timed on a model trained for
-one step (the beam search does the same work per step whatever the weights).
+one step: optimistic, as a trained model's hypotheses finish early less often (see the notes).
 Data for recsys: {r['data']}. The reference trains on random tokens padded to 20 items x 4 codes + 1.
 
 | | recsys (LibTorch C++) | PyTorch eager reference | ratio |
