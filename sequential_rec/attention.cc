@@ -43,26 +43,26 @@ torch::Tensor MultiHeadAttentionImpl::core(const torch::Tensor& qh, const torch:
 }
 
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-  auto parts = qkv->forward(x).chunk(3, -1);
+  auto parts = linear(qkv, x).chunk(3, -1);
   auto o = core(split_heads(parts[0]), split_heads(parts[1]), split_heads(parts[2]), mask);
-  return out->forward(merge_heads(o));
+  return linear(out, merge_heads(o));
 }
 
 KeyValue MultiHeadAttentionImpl::project_kv(const torch::Tensor& memory) {
-  auto parts = kv->forward(memory).chunk(2, -1);
+  auto parts = linear(kv, memory).chunk(2, -1);
   return {split_heads(parts[0]).contiguous(), split_heads(parts[1]).contiguous()};
 }
 
 torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& x, const KeyValue& kvs,
                                              const torch::Tensor& mask) {
-  auto o = core(split_heads(q->forward(x)), kvs.k, kvs.v, mask);
-  return out->forward(merge_heads(o));
+  auto o = core(split_heads(linear(q, x)), kvs.k, kvs.v, mask);
+  return linear(out, merge_heads(o));
 }
 
 torch::Tensor MultiHeadAttentionImpl::attend_rows(const torch::Tensor& x, const KeyValue& kvs,
                                                   const torch::Tensor& mask, int64_t per_row,
                                                   const torch::Tensor& slot) {
-  auto qp = q->forward(x);  // only the real rows go through the projections
+  auto qp = linear(q, x);  // only the real rows go through the projections
   const int64_t b = kvs.k.size(0), inner = qp.size(1);
   auto padded = slot.defined()
                     ? torch::zeros({b * per_row, inner}, qp.options()).index_copy_(0, slot, qp)
@@ -70,17 +70,25 @@ torch::Tensor MultiHeadAttentionImpl::attend_rows(const torch::Tensor& x, const 
   auto o = merge_heads(core(split_heads(padded.view({b, per_row, inner})), kvs.k, kvs.v, mask))
                .reshape({b * per_row, inner});
   if (slot.defined()) o = o.index_select(0, slot);
-  return out->forward(o);
+  return linear(out, o);
 }
 
 torch::Tensor MultiHeadAttentionImpl::step(const torch::Tensor& x, KeyValue& cache) {
-  auto parts = qkv->forward(x).chunk(3, -1);
+  auto parts = linear(qkv, x).chunk(3, -1);
   auto k = split_heads(parts[1]);
   auto v = split_heads(parts[2]);
   cache.k = cache.k.defined() ? torch::cat({cache.k, k}, 2) : k;
   cache.v = cache.v.defined() ? torch::cat({cache.v, v}, 2) : v;
   auto o = core(split_heads(parts[0]), cache.k, cache.v, torch::Tensor());
-  return out->forward(merge_heads(o));
+  return linear(out, merge_heads(o));
+}
+
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  if (x.dim() <= 2) return F::linear(x, layer->weight, layer->bias);
+  auto sizes = x.sizes().vec();
+  sizes.back() = layer->weight.size(0);
+  return F::linear(x.reshape({-1, x.size(-1)}), layer->weight, layer->bias).view(sizes);
 }
 
 torch::Tensor causal_mask(int64_t t, torch::Device device) {

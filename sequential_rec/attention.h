@@ -64,6 +64,11 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MultiHeadAttention);
 
+// layer(x) over the last dimension as one matrix product with the bias fused in (addmm), whatever
+// the leading dimensions. LibTorch 1.13 runs a Linear on a 3-D input as matmul + a separate bias
+// add_, which under bf16 autocast cost almost as much as the product itself when decoding.
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x);
+
 // Additive mask [1, 1, T, T]: 0 on and below the diagonal, kMaskValue above.
 torch::Tensor causal_mask(int64_t t, torch::Device device);
 

@@ -37,8 +37,8 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, double dropout) 
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  auto h = torch::relu(fc1->forward(x));
-  return fc2->forward(internal::dropout(h, dropout, is_training()));
+  auto h = torch::relu(linear(fc1, x));
+  return linear(fc2, internal::dropout(h, dropout, is_training()));
 }
 
 namespace {
