@@ -1,8 +1,12 @@
 #include "sequential_rec/internal/parallel.h"
 
-#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+
+#include <cmath>
+
+#include "recsys/error.h"
 
 #ifndef _OPENMP
 #error "parallel.cc must be built with OpenMP: at::parallel_for is serial without it"
@@ -35,7 +39,28 @@ const OpenBlas& openblas() {
   return lib;
 }
 
-thread_local std::optional<at::Generator> tls_dropout_generator;
+thread_local std::optional<DropoutStream> tls_dropout_stream;
+
+uint64_t splitmix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// keep[i] = scale with probability 1 - drop / 65536, else 0; each 64-bit word gives 4 elements.
+template <typename T>
+void fill_keep_mask(T* keep, int64_t n, uint32_t drop, float scale, DropoutStream& stream) {
+  const T on = static_cast<T>(scale), off = static_cast<T>(0.f);
+  const uint64_t base = stream.seed * 0xD1B54A32D192ED03ull;
+  for (int64_t i = 0; i < n; i += 4) {
+    const uint64_t w = splitmix64(base + stream.next++);
+    const int64_t lanes = std::min<int64_t>(4, n - i);
+    for (int64_t j = 0; j < lanes; ++j) {
+      keep[i + j] = ((w >> (16 * j)) & 0xFFFF) >= drop ? on : off;
+    }
+  }
+}
 
 }  // namespace
 
@@ -66,17 +91,21 @@ void run_shards(int64_t n, const std::function<void(int64_t)>& fn) {
 
 torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0) return x;
-  if (!tls_dropout_generator || !x.is_cpu()) return torch::dropout(x, p, /*train=*/true);
-  auto keep = torch::empty_like(x).bernoulli_(1.0 - p, *tls_dropout_generator);
-  return x * keep.div_(1.0 - p);
+  if (!tls_dropout_stream || !x.is_cpu()) return torch::dropout(x, p, /*train=*/true);
+  RECSYS_CHECK(p < 1, "dropout probability must be below 1, got ", p);
+  auto keep = torch::empty(x.sizes(), x.options().requires_grad(false));
+  const auto drop = static_cast<uint32_t>(std::lround(p * 65536.0));
+  const float scale = static_cast<float>(1.0 / (1.0 - p));
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, keep.scalar_type(), "dropout", [&] {
+    fill_keep_mask(keep.data_ptr<scalar_t>(), keep.numel(), drop, scale, *tls_dropout_stream);
+  });
+  return x * keep;
 }
 
-ScopedDropoutGenerator::ScopedDropoutGenerator(uint64_t seed)
-    : generator_(at::make_generator<at::CPUGeneratorImpl>(seed)),
-      previous_(tls_dropout_generator) {
-  tls_dropout_generator = generator_;
+ScopedDropoutGenerator::ScopedDropoutGenerator(uint64_t seed) : previous_(tls_dropout_stream) {
+  tls_dropout_stream = DropoutStream{seed, 0};
 }
 
-ScopedDropoutGenerator::~ScopedDropoutGenerator() { tls_dropout_generator = previous_; }
+ScopedDropoutGenerator::~ScopedDropoutGenerator() { tls_dropout_stream = previous_; }
 
 }  // namespace recsys::seqrec::internal
