@@ -7,7 +7,7 @@
 # on the same machine. Quote the ratio.
 # usage: benchmarks/seqrec_speed.sh [STORE_DIR MAP_NAME]   (synthetic Beauty-shaped data without)
 # env: BUILD_DIR (default build), THREADS (default 2)
-# writes benchmarks/reports/seqrec_speed.json and .md
+# writes benchmarks/reports/seqrec_speed.json and .md (keeping the .md's hand-written ## sections)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -93,6 +93,12 @@ Goals: training >= 3x the reference, whole Beauty test set decoded in < 60 s.
 Note: our TIGER has the published attention size (6 heads x 64 = 384 inner width), the reference's
 nn.Transformer is limited to d_model/heads (4 x 32 = 128), so ours does more work per token.
 """
-open(f"{out}/seqrec_speed.md", "w").write(md)
+# Hand-written sections (## headings) below the generated part survive a re-run.
+path = f"{out}/seqrec_speed.md"
+notes = ""
+if os.path.exists(path):
+    old = open(path).read()
+    if "\n## " in old: notes = old[old.index("\n## "):]
+open(path, "w").write(md + notes)
 print(md)
 PY
