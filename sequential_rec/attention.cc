@@ -85,7 +85,10 @@ torch::Tensor MultiHeadAttentionImpl::step(const torch::Tensor& x, KeyValue& cac
 
 torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x) {
   namespace F = torch::nn::functional;
-  if (x.dim() <= 2) return F::linear(x, layer->weight, layer->bias);
+  // 2-D inputs are one addmm anyway; under autograd 3-D inputs keep LibTorch's path (header).
+  if (x.dim() <= 2 || torch::GradMode::is_enabled()) {
+    return F::linear(x, layer->weight, layer->bias);
+  }
   auto sizes = x.sizes().vec();
   sizes.back() = layer->weight.size(0);
   return F::linear(x.reshape({-1, x.size(-1)}), layer->weight, layer->bias).view(sizes);

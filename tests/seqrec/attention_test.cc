@@ -9,16 +9,19 @@ namespace {
 TEST(AttentionTest, LinearMatchesTheModuleOnAnyRank) {
   torch::manual_seed(3);
   torch::nn::Linear layer(8, 5);
-  for (const auto& shape : std::vector<std::vector<int64_t>>{{4, 8}, {3, 4, 8}, {2, 3, 1, 8}}) {
-    auto x = torch::randn(shape);
-    auto got = linear(layer, x);
-    auto want = layer->forward(x);
-    ASSERT_EQ(got.sizes(), want.sizes());
-    EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6));
+  for (bool grad : {true, false}) {  // training path and the fused decoding path
+    torch::AutoGradMode mode(grad);
+    for (const auto& shape : std::vector<std::vector<int64_t>>{{4, 8}, {3, 4, 8}, {2, 3, 1, 8}}) {
+      auto x = torch::randn(shape);
+      auto got = linear(layer, x);
+      auto want = layer->forward(x);
+      ASSERT_EQ(got.sizes(), want.sizes());
+      EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6)) << "grad " << grad;
+    }
+    // A non-contiguous input (heads merged by a transpose) gives the same result too.
+    auto t = torch::randn({3, 8, 4}).transpose(1, 2);
+    EXPECT_TRUE(torch::allclose(linear(layer, t), layer->forward(t), 1e-5, 1e-6));
   }
-  // A non-contiguous input (heads merged by a transpose) gives the same result too.
-  auto t = torch::randn({3, 8, 4}).transpose(1, 2);
-  EXPECT_TRUE(torch::allclose(linear(layer, t), layer->forward(t), 1e-5, 1e-6));
 }
 
 TEST(AttentionTest, IncrementalStepsMatchTheCausalForwardPass) {
