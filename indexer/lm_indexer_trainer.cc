@@ -17,6 +17,7 @@
 #include "indexer/matrix.h"
 #include "indexer/word_embeddings.h"
 #include "recsys/error.h"
+#include "recsys/hash.h"
 #include "recsys/logging.h"
 #include "recsys/progress.h"
 
@@ -24,13 +25,6 @@ namespace recsys::indexer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 uint64_t epoch_seed(uint64_t seed, int64_t position, LMIndexerPhase phase, int64_t epoch) {
   uint64_t h = splitmix64(seed);

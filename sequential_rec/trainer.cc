@@ -105,7 +105,7 @@ double accumulate_gradients(ModelAdapter& model, const std::vector<uint32_t>& ba
   std::vector<double> losses(g);
   internal::run_shards(shards, [&](int64_t s) {
     for (int64_t i : owned[s]) {
-      internal::ScopedDropoutGenerator generator(dropout_seed(seed, step, i));
+      internal::ScopedDropoutStream stream(dropout_seed(seed, step, i));
       torch::Tensor loss;
       {
         internal::AutocastGuard autocast(bf16, device);

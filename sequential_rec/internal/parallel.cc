@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "recsys/error.h"
+#include "recsys/hash.h"
 
 #ifndef _OPENMP
 #error "parallel.cc must be built with OpenMP: at::parallel_for is serial without it"
@@ -40,13 +41,6 @@ const OpenBlas& openblas() {
 }
 
 thread_local std::optional<DropoutStream> tls_dropout_stream;
-
-uint64_t splitmix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // keep[i] = scale with probability 1 - drop / 65536, else 0; each 64-bit word gives 4 elements.
 template <typename T>
@@ -102,10 +96,10 @@ torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   return x * keep;
 }
 
-ScopedDropoutGenerator::ScopedDropoutGenerator(uint64_t seed) : previous_(tls_dropout_stream) {
+ScopedDropoutStream::ScopedDropoutStream(uint64_t seed) : previous_(tls_dropout_stream) {
   tls_dropout_stream = DropoutStream{seed, 0};
 }
 
-ScopedDropoutGenerator::~ScopedDropoutGenerator() { tls_dropout_stream = previous_; }
+ScopedDropoutStream::~ScopedDropoutStream() { tls_dropout_stream = previous_; }
 
 }  // namespace recsys::seqrec::internal

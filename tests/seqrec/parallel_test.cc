@@ -59,7 +59,7 @@ TEST(DropoutTest, SeededMasksKeepTheRightShareAndScale) {
   const auto x = torch::ones({1000, 1000});
   torch::Tensor y;
   {
-    ScopedDropoutGenerator generator(11);
+    ScopedDropoutStream stream(11);
     y = internal::dropout(x, 0.1, /*training=*/true);
   }
   const double kept = y.ne(0).to(torch::kDouble).mean().item<double>();
@@ -75,7 +75,7 @@ TEST(DropoutTest, SeededMasksKeepTheRightShareAndScale) {
 TEST(DropoutTest, MasksArePureFunctionsOfTheSeedAndCallOrder) {
   const auto x = torch::ones({257});
   auto masks = [&](uint64_t seed) {
-    ScopedDropoutGenerator generator(seed);
+    ScopedDropoutStream stream(seed);
     auto a = internal::dropout(x, 0.5, true);
     auto b = internal::dropout(x, 0.5, true);
     return std::make_pair(a, b);
@@ -88,7 +88,7 @@ TEST(DropoutTest, MasksArePureFunctionsOfTheSeedAndCallOrder) {
   EXPECT_FALSE(a1.equal(b1));  // the stream moves on between calls
   EXPECT_FALSE(a1.equal(a3));
   // bf16 inputs keep their dtype; evaluation mode and p = 0 are the identity.
-  ScopedDropoutGenerator generator(5);
+  ScopedDropoutStream stream(5);
   EXPECT_EQ(internal::dropout(x.to(torch::kBFloat16), 0.1, true).scalar_type(), torch::kBFloat16);
   EXPECT_TRUE(internal::dropout(x, 0.1, false).equal(x));
   EXPECT_TRUE(internal::dropout(x, 0.0, true).equal(x));
