@@ -67,10 +67,10 @@ TORCH_MODULE(MultiHeadAttention);
 // layer(x) over the last dimension. Without autograd (decoding) it is one matrix product with the
 // bias fused in (addmm) whatever the leading dimensions: LibTorch 1.13 runs a Linear on a 3-D input
 // as matmul + a separate bias add_, which under bf16 autocast cost almost as much as the product
-// itself when decoding. With autograd (training) 3-D inputs keep LibTorch's path: under bf16
-// autocast, oneDNN 2.6 (Debian's libdnnl) twice threw std::bad_array_new_length while creating a
-// brgemm kernel for the fused product (addmm -> dnnl_primitive_create -> brgemm_kernel_create, on
-// the odd-sized last batch of an epoch), and fusing gained training nothing (174 vs 174 samples/s).
+// itself when decoding. With autograd (training) 3-D inputs keep LibTorch's path: fusing gained
+// training nothing (174 vs 174 samples/s), and the two failures of oneDNN's kernel creation seen
+// with a backtrace were in the fused product. Keeping LibTorch's path did not end them (a third came
+// later, see internal/kernel_retry.h, which retries such a step).
 torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x);
 
 // Additive mask [1, 1, T, T]: 0 on and below the diagonal, kMaskValue above.

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "recsys/error.h"
+#include "sequential_rec/internal/kernel_retry.h"
 #include "sequential_rec/internal/model_adapter.h"
 #include "sequential_rec/internal/parallel.h"
 
@@ -175,8 +176,13 @@ class SasRecAdapter : public ModelAdapter {
         const int64_t n = std::min<int64_t>(h.size(), t);
         for (int64_t j = 0; j < n; ++j) in[r * t + t - n + j] = h[h.size() - n + j] + 1;
       }
-      auto hidden = model_->forward(input.to(device_)).select(1, t - 1);
-      auto scores = model_->logits(hidden).to(torch::kCPU);
+      auto scores = retry_on_bad_alloc(
+          "decoding", kKernelAttempts,
+          [&] {
+            auto hidden = model_->forward(input.to(device_)).select(1, t - 1);
+            return model_->logits(hidden).to(torch::kCPU);
+          },
+          [] {});
       if (options.exclude_history) {
         auto* s = scores.data_ptr<float>();
         for (int64_t r = 0; r < b; ++r) {

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "recsys/error.h"
+#include "sequential_rec/internal/kernel_retry.h"
 #include "sequential_rec/internal/model_adapter.h"
 #include "sequential_rec/internal/parallel.h"
 
@@ -371,8 +372,13 @@ class TigerAdapter : public ModelAdapter {
       ConstrainedBeamSearch search(*trie_, {options.beam_size});
       for (int64_t c = shard; c < num_chunks; c += shards) {
         const size_t lo = static_cast<size_t>(c) * chunk;
-        decode_chunk(queries, order, lo, std::min(order.size(), lo + chunk), options, search,
-                     out);
+        const size_t hi = std::min(order.size(), lo + chunk);
+        internal::retry_on_bad_alloc(
+            "decoding", internal::kKernelAttempts,
+            [&] { decode_chunk(queries, order, lo, hi, options, search, out); },
+            [&] {
+              for (size_t i = lo; i < hi; ++i) out[order[i]].clear();
+            });
       }
     });
     if (was_training) model_->train();

@@ -12,6 +12,7 @@
 #include "recsys/error.h"
 #include "recsys/logging.h"
 #include "recsys/progress.h"
+#include "sequential_rec/internal/kernel_retry.h"
 #include "sequential_rec/internal/model_adapter.h"
 #include "sequential_rec/internal/parallel.h"
 
@@ -368,8 +369,14 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       const double lr = learning_rate(config, state.step + 1);
       set_lr(lr);
       optimizer.zero_grad();
-      const double l = accumulate_gradients(*model, batches[b], params, config.seed,
-                                            state.step, config.length_groups, bf16, device);
+      // A retried step draws the same dropout masks: the result does not change.
+      const double l = internal::retry_on_bad_alloc(
+          "training step " + std::to_string(state.step + 1), internal::kKernelAttempts,
+          [&] {
+            return accumulate_gradients(*model, batches[b], params, config.seed, state.step,
+                                        config.length_groups, bf16, device);
+          },
+          [&] { optimizer.zero_grad(); });
       if (config.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, config.clip_norm);
       optimizer.step();
       RECSYS_CHECK(std::isfinite(l), "training diverged (loss ", l, ") at step ", state.step + 1);

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <new>
 #include <stdexcept>
 #include <thread>
 
@@ -53,6 +54,17 @@ TEST(RunShardsTest, EveryShardRunsOnceAndErrorsReachTheCaller) {
                             if (s == 1) throw std::runtime_error("shard failed");
                           }),
                std::runtime_error);
+}
+
+// The retry of a failed kernel creation (internal/kernel_retry.h) catches std::bad_alloc: a shard's
+// exception must reach the caller with its type, not converted to another error.
+TEST(RunShardsTest, ErrorsKeepTheirType) {
+  ThreadsGuard threads(2);
+  EXPECT_THROW(run_shards(2,
+                          [](int64_t s) {
+                            if (s == 0) throw std::bad_array_new_length();
+                          }),
+               std::bad_array_new_length);
 }
 
 TEST(DropoutTest, SeededMasksKeepTheRightShareAndScale) {

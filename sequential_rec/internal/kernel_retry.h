@@ -1,0 +1,44 @@
+// Retrying work that failed while oneDNN built a kernel.
+//
+// Debian's oneDNN 2.6 (under LibTorch 1.13) now and then throws std::bad_array_new_length or
+// std::bad_alloc while it creates a kernel for a bf16 matrix product (backtrace: addmm ->
+// dnnl_primitive_create -> brgemm_kernel_create). Three bf16 TIGER trainings on Beauty stopped this
+// way on 2026-11-29, each in the last, smaller batch of an epoch (shapes not seen before), with most
+// of the 24 GiB of memory free; replaying the same step from its checkpoint (same inputs, same
+// dropout masks) ran through, twice. The failure is not a property of the work, so it is retried.
+//
+// LibTorch reports its own allocation failures as c10::Error, so a real shortage of memory in a
+// tensor allocation is not retried; a std::bad_alloc that persists is rethrown after `attempts`
+// calls.
+#pragma once
+
+#include <new>
+#include <string>
+#include <utility>
+
+#include "recsys/logging.h"
+
+namespace recsys::seqrec::internal {
+
+// Calls of a training step or a decode chunk before its std::bad_alloc is rethrown.
+inline constexpr int kKernelAttempts = 3;
+
+// Returns fn(). When it throws std::bad_alloc (std::bad_array_new_length included), calls reset()
+// (undo any partial effect of fn) and fn() again, at most `attempts` calls of fn in all, logging
+// a warning that names `what` per retry.
+template <typename Fn, typename Reset>
+auto retry_on_bad_alloc(const std::string& what, int attempts, Fn&& fn, Reset&& reset)
+    -> decltype(fn()) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return fn();
+    } catch (const std::bad_alloc& e) {
+      if (attempt >= attempts) throw;
+      RECSYS_LOG(Warning) << what << " failed (" << e.what() << ", attempt " << attempt << " of "
+                          << attempts << "); retrying (see sequential_rec/internal/kernel_retry.h)";
+      reset();
+    }
+  }
+}
+
+}  // namespace recsys::seqrec::internal
