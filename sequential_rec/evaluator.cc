@@ -77,6 +77,7 @@ EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
   result.users_per_second = result.seconds > 0 ? result.users / result.seconds : 0;
   result.exclude_history = config.exclude_history;
   result.beam_size = model.name() == "tiger" ? config.beam_size : 0;
+  result.precision = config.precision;
   return result;
 }
 
@@ -143,7 +144,8 @@ std::string EvalReport::to_json() const {
        << ", \"seconds\": " << fmt(r.seconds, 2)
        << ", \"users_per_second\": " << fmt(r.users_per_second, 1)
        << ", \"exclude_history\": " << (r.exclude_history ? "true" : "false")
-       << ", \"beam_size\": " << r.beam_size << ", \"metrics\": {";
+       << ", \"beam_size\": " << r.beam_size << ", \"precision\": \"" << r.precision
+       << "\", \"metrics\": {";
     bool first = true;
     for (const auto& [k, v] : r.metrics) {
       os << (first ? "" : ", ") << "\"" << k << "\": " << fmt(v, 6);
@@ -161,16 +163,16 @@ std::string EvalReport::to_markdown() const {
   os << "- dataset: " << dataset << "\n- model: " << model << "\n";
   if (!id_map.empty()) os << "- ID map: " << id_map << "\n";
   for (const auto& [k, v] : notes) os << "- " << k << ": " << v << "\n";
-  os << "\n| split | users | history excluded | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 | seconds "
-        "|\n";
-  os << "|---|---|---|---|---|---|---|---|---|---|\n";
+  os << "\n| split | users | history excluded | precision | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 "
+        "| seconds |\n";
+  os << "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : results) {
     auto get = [&](const std::string& k) {
       auto it = r.metrics.find(k);
       return it == r.metrics.end() ? std::string("-") : fmt(it->second);
     };
     os << "| " << r.split << " | " << r.users << " | " << (r.exclude_history ? "yes" : "no")
-       << " | " << get("recall@5") << " | " << get("ndcg@5") << " | " << get("recall@10") << " | "
+       << " | " << r.precision << " | " << get("recall@5") << " | " << get("ndcg@5") << " | " << get("recall@10") << " | "
        << get("ndcg@10") << " | " << get("recall@20") << " | " << get("ndcg@20") << " | "
        << fmt(r.seconds, 1) << " |\n";
   }

@@ -30,6 +30,7 @@ struct EvalResult {
   double users_per_second = 0;
   bool exclude_history = false;
   int64_t beam_size = 0;
+  std::string precision;  // of the decoding: fp32 | bf16
 };
 
 EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,

@@ -134,6 +134,11 @@ ConfigMap read_checkpoint_config(const std::string& dir) {
   return m;
 }
 
+std::string trained_precision(const ConfigMap& config) {
+  auto it = config.find("train.precision");
+  return it != config.end() && it->second == "bf16" ? "bf16" : "fp32";
+}
+
 std::unique_ptr<Recommender> load_recommender(const std::string& dir, const IdMap* map,
                                               const std::string& device_name) {
   const ConfigMap saved = read_checkpoint_config(dir);

@@ -59,4 +59,8 @@ void set_num_threads(int threads);
 // Reads the checkpoint's config.ini (model, map name, ...).
 ConfigMap read_checkpoint_config(const std::string& checkpoint_dir);
 
+// The precision a checkpoint was trained (and validated) in, from its config: "fp32" or "bf16";
+// "fp32" when the config does not say. evaluate / recommend / serve decode in it by default.
+std::string trained_precision(const ConfigMap& checkpoint_config);
+
 }  // namespace recsys::seqrec

@@ -18,9 +18,13 @@ namespace {
 // Adapts a seqrec::Recommender (not thread-safe: one forward pass at a time) to the server.
 class SeqrecBackend : public server::RecommendBackend {
  public:
+  // `precision` empty: the precision the checkpoint was trained in.
   SeqrecBackend(const std::string& checkpoint, const storage::Store& store,
-                const std::string& device) {
+                const std::string& device, const std::string& precision) {
     const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
+    precision_ = precision.empty() ? seqrec::trained_precision(saved) : precision;
+    RECSYS_CHECK(precision_ == "fp32" || precision_ == "bf16", "unknown precision '", precision_,
+                 "' (valid: bf16, fp32)");
     if (auto it = saved.find("map.name"); it != saved.end()) {
       auto map = store.load_id_map(it->second);
       if (!map)
@@ -43,6 +47,7 @@ class SeqrecBackend : public server::RecommendBackend {
     o.top_k = r.k;
     o.beam_size = r.beam;
     o.exclude_history = r.exclude_history;
+    o.precision = precision_;
     std::vector<std::vector<seqrec::ScoredItem>> out;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -58,17 +63,20 @@ class SeqrecBackend : public server::RecommendBackend {
  private:
   std::unique_ptr<IdMap> map_;  // outlives model_ (declared first)
   std::unique_ptr<seqrec::Recommender> model_;
+  std::string precision_;
   std::mutex mutex_;
 };
 
 int run_serve(const std::vector<std::string>& args) {
   server::ServerOptions options;
   options.handle_signals = true;
-  std::string store_path, model_path, device = "cpu";
+  std::string store_path, model_path, device = "cpu", precision;
   po::options_description desc("recsys serve");
   desc.add_options()("store", po::value(&store_path)->required(), "store directory (read-only)")(
       "model", po::value(&model_path), "recommender checkpoint directory (enables /v1/recommend)")(
-      "device", po::value(&device)->default_value(device), "device of the model");
+      "device", po::value(&device)->default_value(device), "device of the model")(
+      "precision", po::value(&precision),
+      "fp32 | bf16 for the model; default: the precision it was trained in");
   options.add_options(desc);
   po::variables_map vm;
   if (!parse_options("usage: recsys serve --store DIR [--model CKPT] [--port P] [--threads N] "
@@ -83,7 +91,7 @@ int run_serve(const std::vector<std::string>& args) {
   server::StoreProvider store(store_path);
   std::shared_ptr<server::RecommendBackend> model;
   if (!model_path.empty()) {
-    model = std::make_shared<SeqrecBackend>(model_path, *store.current()->store, device);
+    model = std::make_shared<SeqrecBackend>(model_path, *store.current()->store, device, precision);
   } else {
     RECSYS_LOG(Info) << "no --model: POST /v1/recommend answers 503";
   }

@@ -93,7 +93,12 @@ std::vector<size_t> parse_ks(const std::string& text) {
   return ks;
 }
 
-void add_eval_options(po::options_description& desc, EvalConfig& c, std::string& ks) {
+// Help text of --precision in evaluate / recommend / serve, whose default is the checkpoint's.
+constexpr const char* kAsTrained = "as trained";
+
+// `precision_default`: how the help shows the default of --precision (train: the value itself).
+void add_eval_options(po::options_description& desc, EvalConfig& c, std::string& ks,
+                      const char* precision_default = nullptr) {
   desc.add_options()("beam", po::value(&c.beam_size)->default_value(c.beam_size),
                      "TIGER beam width")("exclude-history", po::bool_switch(&c.exclude_history),
                                          "drop the user's history items from the ranking")(
@@ -101,8 +106,12 @@ void add_eval_options(po::options_description& desc, EvalConfig& c, std::string&
       "eval-batch", po::value(&c.batch_users)->default_value(c.batch_users), "users per batch")(
       "max-users", po::value(&c.max_users)->default_value(c.max_users),
       "evaluate an evenly spread subset of N users (0=all)")(
-      "precision", po::value(&c.precision)->default_value(c.precision),
-      "fp32 | bf16 (matrix products in bfloat16; training and decoding)");
+      "precision",
+      precision_default ? po::value(&c.precision)->default_value(c.precision, precision_default)
+                        : po::value(&c.precision)->default_value(c.precision),
+      precision_default ? "fp32 | bf16 (matrix products in bfloat16); default: the precision the "
+                          "checkpoint was trained in"
+                        : "fp32 | bf16 (matrix products in bfloat16; training and decoding)");
 }
 
 std::optional<IdMap> load_map(const storage::Store& store, const std::string& name) {
@@ -121,7 +130,7 @@ std::string metric_line(const seqrec::EvalResult& r) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(4) << r.split << " (" << r.users << " users";
   if (r.exclude_history) os << ", history excluded";
-  os << ")";
+  os << ", " << r.precision << ")";
   for (const char* k : {"recall@5", "ndcg@5", "recall@10", "ndcg@10", "recall@20", "ndcg@20"}) {
     auto it = r.metrics.find(k);
     if (it != r.metrics.end()) os << "  " << k << " " << it->second;
@@ -198,11 +207,12 @@ int run_evaluate(const std::vector<std::string>& args) {
       "device", po::value(&device)->default_value(device), "cpu | cuda")(
       "threads", po::value(&threads)->default_value(threads), "LibTorch threads")(
       "report", po::value(&report), "write <prefix>.json and <prefix>.md");
-  add_eval_options(desc, eval, ks);
+  add_eval_options(desc, eval, ks, kAsTrained);
   po::variables_map vm;
   if (!parse_options("usage: recsys evaluate --store DIR --checkpoint CKPT_DIR... [options]", args,
                      desc, vm))
     return 0;
+  const bool precision_given = !vm["precision"].defaulted();
   eval.ks = parse_ks(ks);
   eval.validate();
   std::vector<seqrec::Split> splits;
@@ -221,12 +231,14 @@ int run_evaluate(const std::vector<std::string>& args) {
     auto it = saved.find("map.name");
     auto map = load_map(*store, it == saved.end() ? "" : it->second);
     auto model = seqrec::load_recommender(ckpt, map ? &*map : nullptr, device);
+    EvalConfig ckpt_eval = eval;
+    if (!precision_given) ckpt_eval.precision = seqrec::trained_precision(saved);
     rep.model = model->name();
     rep.id_map = map ? map->name : "";
     rep.title = "recsys evaluate: " + model->name() + " on " + dataset.name;
     rep.config = saved;
     for (auto split : splits) {
-      auto r = seqrec::evaluate(*model, dataset, split, eval);
+      auto r = seqrec::evaluate(*model, dataset, split, ckpt_eval);
       std::cout << ckpt << "  " << metric_line(r) << "\n";
       for (const auto& [k, v] : r.metrics) per_metric[r.split + " " + k].push_back(v);
       rep.results.push_back(r);
@@ -265,7 +277,8 @@ int run_recommend(const std::vector<std::string>& args) {
       "beam", po::value(&beam)->default_value(beam), "TIGER beam width")(
       "exclude-history", po::bool_switch(&exclude), "never recommend history items")(
       "device", po::value(&device)->default_value(device), "cpu | cuda")(
-      "precision", po::value(&precision)->default_value(precision), "fp32 | bf16");
+      "precision", po::value(&precision)->default_value(precision, kAsTrained),
+      "fp32 | bf16; default: the precision the checkpoint was trained in");
   po::variables_map vm;
   if (!parse_options("usage: recsys recommend --store DIR --checkpoint CKPT_DIR (--user ID | "
                      "--history ASIN,...) [--k 10]",
@@ -302,7 +315,7 @@ int run_recommend(const std::vector<std::string>& args) {
   options.top_k = k;
   options.beam_size = beam;
   options.exclude_history = exclude;
-  options.precision = precision;
+  options.precision = vm["precision"].defaulted() ? seqrec::trained_precision(saved) : precision;
   auto recs = model->recommend({query}, options);
   std::cout << model->name() << " recommendations after " << query.history.size()
             << " history items:\n";

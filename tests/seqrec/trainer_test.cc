@@ -273,8 +273,35 @@ TEST(TrainerTest, Bf16TrainingAndDecodingStayCloseToFp32) {
   auto bf16 = evaluate(*result.model, ds, Split::kTest, e);
   EXPECT_GE(fp32.metrics.at("recall@10"), 0.9);
   EXPECT_NEAR(bf16.metrics.at("recall@10"), fp32.metrics.at("recall@10"), 0.05);
+  EXPECT_EQ(fp32.precision, "fp32");
+  EXPECT_EQ(bf16.precision, "bf16");
   t.precision = "fp16";
   EXPECT_THROW(train_recommender(ds, &map, tiny_tiger_config(), t), Error);
+}
+
+// evaluate / recommend / serve decode in the checkpoint's training precision unless told
+// otherwise, and reports say which precision decoded.
+TEST(TrainerTest, CheckpointsAndReportsStateTheirPrecision) {
+  Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  TrainConfig t = quick_train_config();
+  t.max_steps = 2;
+  t.precision = "bf16";
+  const fs::path dir = temp_dir("precision");
+  t.out_dir = dir.string();
+  auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
+  EXPECT_EQ(trained_precision(read_checkpoint_config(dir.string())), "bf16");
+  EXPECT_EQ(trained_precision(ConfigMap{}), "fp32");
+  EXPECT_EQ(trained_precision(ConfigMap{{"train.precision", "fp32"}}), "fp32");
+  EvalConfig e;
+  e.beam_size = 4;
+  e.precision = "bf16";
+  EvalReport report;
+  report.results.push_back(evaluate(*result.model, ds, Split::kTest, e));
+  EXPECT_NE(report.to_markdown().find("| test | 20 | no | bf16 |"), std::string::npos)
+      << report.to_markdown();
+  EXPECT_NE(report.to_json().find("\"precision\": \"bf16\""), std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST(TrainerTest, RejectsWrongMapAndUnknownModel) {
