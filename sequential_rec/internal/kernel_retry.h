@@ -6,6 +6,8 @@
 // way on 2026-11-29, each in the last, smaller batch of an epoch (shapes not seen before), with most
 // of the 24 GiB of memory free; replaying the same step from its checkpoint (same inputs, same
 // dropout masks) ran through, twice. The failure is not a property of the work, so it is retried.
+// A fourth epoch end died of a segmentation fault inside libdnnl, which no retry can catch; since
+// then the last batch of an epoch has the size of the others (internal/batching.h).
 //
 // LibTorch reports its own allocation failures as c10::Error, so a real shortage of memory in a
 // tensor allocation is not retried; a std::bad_alloc that persists is rethrown after `attempts`

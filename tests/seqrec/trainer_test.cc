@@ -7,6 +7,7 @@
 
 #include "recsys/error.h"
 #include "sequential_rec/evaluator.h"
+#include "sequential_rec/internal/batching.h"
 #include "sequential_rec/recommender.h"
 #include "tests/seqrec/synthetic.h"
 
@@ -230,6 +231,33 @@ double loss_after_12_steps(const ModelConfig& c, int64_t length_groups, int thre
   t.threads = threads;
   t.seed = seed;
   return train_recommender(ds, &map, c, t).last_loss;
+}
+
+// Every batch of an epoch has the batch size (the last one filled up from the epoch's start),
+// every sample is in the epoch, and the plan is a pure function of (seed, epoch).
+TEST(TrainerTest, EpochPlansUseFullBatchesAndEverySample) {
+  for (size_t n : {size_t{1000}, size_t{1024}, size_t{257}}) {
+    const auto plan = internal::plan_epoch(n, 42, 3, 256);
+    ASSERT_EQ(plan.size(), (n + 255) / 256) << n;
+    std::vector<int> seen(n, 0);
+    for (const auto& batch : plan) {
+      EXPECT_EQ(batch.size(), 256u) << n;
+      for (uint32_t i : batch) ++seen[i];
+    }
+    size_t twice = 0;
+    for (int c : seen) {
+      EXPECT_GE(c, 1);
+      EXPECT_LE(c, 2);
+      twice += c == 2;
+    }
+    EXPECT_EQ(twice, plan.size() * 256 - n) << n;
+    EXPECT_EQ(plan, internal::plan_epoch(n, 42, 3, 256));
+    EXPECT_NE(plan, internal::plan_epoch(n, 42, 4, 256));
+  }
+  // Fewer samples than one batch: one batch of them all, none repeated.
+  const auto small = internal::plan_epoch(20, 1, 0, 32);
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0].size(), 20u);
 }
 
 // A batch cut into length groups (each padded to its own longest sample) takes the same step as
