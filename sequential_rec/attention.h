@@ -69,8 +69,8 @@ TORCH_MODULE(MultiHeadAttention);
 // as matmul + a separate bias add_, which under bf16 autocast cost almost as much as the product
 // itself when decoding. With autograd (training) 3-D inputs keep LibTorch's path: fusing gained
 // training nothing (174 vs 174 samples/s), and the two failures of oneDNN's kernel creation seen
-// with a backtrace were in the fused product. Keeping LibTorch's path did not end them (a third came
-// later, see internal/kernel_retry.h, which retries such a step).
+// with a backtrace were in the fused product. Keeping LibTorch's path did not end them (two more
+// came later; see internal/kernel_retry.h and internal/batching.h).
 torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x);
 
 // Additive mask [1, 1, T, T]: 0 on and below the diagonal, kMaskValue above.

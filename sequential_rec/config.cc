@@ -22,20 +22,25 @@ void ModelConfig::validate() const {
   RECSYS_CHECK(s.dropout >= 0 && s.dropout < 1, "dropout must be in [0, 1)");
 }
 
+void check_precision(const std::string& precision) {
+  if (precision != "fp32" && precision != "bf16") {
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown precision '", precision,
+                 "' (valid: bf16, fp32)");
+  }
+}
+
 void EvalConfig::validate() const {
   RECSYS_CHECK(!ks.empty(), "at least one cut-off K is needed");
   for (size_t k : ks) RECSYS_CHECK(k > 0, "cut-offs must be positive");
   RECSYS_CHECK(beam_size > 0, "beam size must be positive");
   RECSYS_CHECK(batch_users > 0, "batch_users must be positive");
   RECSYS_CHECK(max_users >= 0, "max_users must be >= 0");
-  RECSYS_CHECK(precision == "fp32" || precision == "bf16", "unknown precision '", precision,
-               "' (valid: bf16, fp32)");
+  check_precision(precision);
 }
 
 void TrainConfig::validate() const {
   RECSYS_CHECK(threads > 0, "threads must be positive");
-  RECSYS_CHECK(precision == "fp32" || precision == "bf16", "unknown precision '", precision,
-               "' (valid: bf16, fp32)");
+  check_precision(precision);
   RECSYS_CHECK(batch_size > 0, "batch size must be positive");
   RECSYS_CHECK(lr > 0, "learning rate must be positive");
   RECSYS_CHECK(schedule == "inverse_sqrt" || schedule == "constant", "unknown schedule '", schedule,

@@ -9,6 +9,9 @@
 
 namespace recsys::seqrec {
 
+// Throws Error (kInvalidArgument) unless `precision` is "fp32" or "bf16".
+void check_precision(const std::string& precision);
+
 // TIGER-style encoder-decoder; defaults as published (4+4 layers, d_model 128, 6 heads x 64,
 // feed-forward 1024, dropout 0.1, 2000 hashed user tokens, last 20 items of history).
 struct TigerConfig {

@@ -172,9 +172,9 @@ std::string EvalReport::to_markdown() const {
       return it == r.metrics.end() ? std::string("-") : fmt(it->second);
     };
     os << "| " << r.split << " | " << r.users << " | " << (r.exclude_history ? "yes" : "no")
-       << " | " << r.precision << " | " << get("recall@5") << " | " << get("ndcg@5") << " | " << get("recall@10") << " | "
-       << get("ndcg@10") << " | " << get("recall@20") << " | " << get("ndcg@20") << " | "
-       << fmt(r.seconds, 1) << " |\n";
+       << " | " << r.precision << " | " << get("recall@5") << " | " << get("ndcg@5") << " | "
+       << get("recall@10") << " | " << get("ndcg@10") << " | " << get("recall@20") << " | "
+       << get("ndcg@20") << " | " << fmt(r.seconds, 1) << " |\n";
   }
   os << "\n<details><summary>config</summary>\n\n```\n"
      << write_config_lines(config) << "```\n</details>\n";

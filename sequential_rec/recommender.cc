@@ -62,9 +62,8 @@ std::vector<size_t> order_by_history_length(const std::vector<Query>& queries) {
 }
 
 bool parse_precision(const std::string& name) {
-  if (name == "fp32") return false;
-  if (name == "bf16") return true;
-  RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown precision '", name, "' (valid: bf16, fp32)");
+  check_precision(name);
+  return name == "bf16";
 }
 
 void check_identity(const ConfigMap& saved, const ConfigMap& current, const std::string& dir) {

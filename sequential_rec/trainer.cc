@@ -207,7 +207,6 @@ std::string fmt(double v, int p) {
   return os.str();
 }
 
-
 }  // namespace
 
 TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
@@ -365,7 +364,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       break;
     }
     auto batches = internal::plan_epoch(model->num_train_samples(), config.seed, state.epoch,
-                                         config.batch_size);
+                                        config.batch_size);
     double epoch_loss = 0;
     int64_t epoch_batches = 0;
     bool stop_mid_epoch = false;

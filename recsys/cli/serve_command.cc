@@ -23,8 +23,7 @@ class SeqrecBackend : public server::RecommendBackend {
                 const std::string& device, const std::string& precision) {
     const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
     precision_ = precision.empty() ? seqrec::trained_precision(saved) : precision;
-    RECSYS_CHECK(precision_ == "fp32" || precision_ == "bf16", "unknown precision '", precision_,
-                 "' (valid: bf16, fp32)");
+    seqrec::check_precision(precision_);
     if (auto it = saved.find("map.name"); it != saved.end()) {
       auto map = store.load_id_map(it->second);
       if (!map)

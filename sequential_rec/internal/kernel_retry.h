@@ -3,8 +3,8 @@
 // Debian's oneDNN 2.6 (under LibTorch 1.13) now and then throws std::bad_array_new_length or
 // std::bad_alloc while it creates a kernel for a bf16 matrix product (backtrace: addmm ->
 // dnnl_primitive_create -> brgemm_kernel_create). Three bf16 TIGER trainings on Beauty stopped this
-// way on 2026-11-29, each in the last, smaller batch of an epoch (shapes not seen before), with most
-// of the 24 GiB of memory free; replaying the same step from its checkpoint (same inputs, same
+// way on 2026-11-29, each in the last, smaller batch of an epoch (shapes not seen before), with
+// most of the 24 GiB of memory free; replaying the same step from its checkpoint (same inputs, same
 // dropout masks) ran through, twice. The failure is not a property of the work, so it is retried.
 // A fourth epoch end died of a segmentation fault inside libdnnl, which no retry can catch; since
 // then the last batch of an epoch has the size of the others (internal/batching.h).
@@ -16,7 +16,6 @@
 
 #include <new>
 #include <string>
-#include <utility>
 
 #include "recsys/logging.h"
 
