@@ -3,7 +3,6 @@
 #include <tbb/parallel_for.h>
 
 #include <chrono>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -57,9 +56,9 @@ std::vector<T> parse_lines(const TextFile& file, const ReadOptions& options, Raw
       report_bad_record(options, corpus, file.path(), i + 1, parsed[i].error);
     }
   }
-  RECSYS_LOG(Debug) << label << ": " << out.size() << " records from " << file.path() << ", parsed in "
-                    << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
-                    << " s";
+  RECSYS_LOG(Debug)
+      << label << ": " << out.size() << " records from " << file.path() << ", parsed in "
+      << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s";
   return out;
 }
 

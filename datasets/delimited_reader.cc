@@ -1,5 +1,4 @@
 // RecBole atomic files and MovieLens CSVs: delimited text with a header row.
-#include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <unordered_map>

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Downloads official Amazon review files for users with internet access into data/<release>-<cat>/.
+# Downloads official Amazon review files for users with internet access into
+# OUT_ROOT/amazon<release>-<category in lower case>/ (OUT_ROOT defaults to data).
 # usage: datasets/fetch_amazon.sh 2014|2018|2023 CATEGORY [OUT_ROOT]
 #   2014: 5-core reviews + meta (McAuley lab), e.g. CATEGORY=Beauty, Office_Products, Sports_and_Outdoors
 #   2018: 5-core reviews + meta,  e.g. CATEGORY=All_Beauty, Office_Products
 #   2023: reviews + meta (JSONL), e.g. CATEGORY=All_Beauty, Office_Products
-# Then: recsys data prepare --input <release>-<cat> --data-dir OUT_ROOT --store runs/x/store
+# Then: recsys data prepare --input amazon<release>-<category> --data-dir OUT_ROOT --store runs/x/store
 set -euo pipefail
 release=${1:?release 2014|2018|2023}
 cat=${2:?category}

@@ -16,7 +16,6 @@ class TextFile {
   const std::string& path() const { return path_; }
   // Lines without their terminator ("\n" or "\r\n"); a last line without newline is kept.
   const std::vector<std::string_view>& lines() const { return lines_; }
-  size_t size_bytes() const { return data_.size(); }
 
  private:
   std::string path_;

@@ -1,13 +1,12 @@
 #include "datasets/prepare.h"
 
-#include <algorithm>
-#include <chrono>
 #include <tbb/parallel_invoke.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <numeric>
 #include <regex>
 #include <sstream>
 #include <unordered_map>

@@ -48,7 +48,7 @@ Dataset build_dataset(RawCorpus corpus, const PrepareOptions& options);
 // resolve_sources + read_sources + build_dataset, with progress lines.
 Dataset prepare_dataset(const PrepareOptions& options);
 
-// Leave-one-out k-core filter on (user, item) pairs, iterated to a fixed point. Returns the mask
+// K-core filter on (user, item) pairs, iterated to a fixed point. Returns the mask
 // of kept interactions.
 std::vector<bool> kcore_mask(const std::vector<uint32_t>& users, const std::vector<uint32_t>& items,
                              size_t num_users, size_t num_items, int k);

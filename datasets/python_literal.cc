@@ -1,6 +1,5 @@
 #include "datasets/python_literal.h"
 
-#include <cmath>
 #include <cstdlib>
 
 #include "datasets/internal/utf8.h"

@@ -4,8 +4,6 @@
 // None/True/False, lists, tuples, dicts and sets. Strings come back as UTF-8.
 #pragma once
 
-#include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>

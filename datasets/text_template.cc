@@ -1,6 +1,5 @@
 #include "datasets/text_template.h"
 
-#include <cstring>
 #include <sstream>
 #include <unordered_set>
 

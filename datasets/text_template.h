@@ -16,7 +16,6 @@ class TextTemplate {
   // "Title. Brand. Cat A, Cat B. Description" (empty fields skipped; categories flattened,
   // de-duplicated, in path order).
   std::string render(const ItemRecord& item) const;
-  const std::vector<std::string>& fields() const { return fields_; }
 
  private:
   std::vector<std::string> fields_;

@@ -22,7 +22,6 @@ using namespace recsys;
 class FakeModel : public server::RecommendBackend {
  public:
   std::string name() const override { return "fake"; }
-  size_t num_items() const override { return 16; }
   std::vector<server::Recommendation> recommend(const server::RecommendRequest& r) override {
     std::vector<server::Recommendation> out;
     for (size_t i = 0; i < r.k; ++i) out.push_back({ItemIndex((r.history.back() + i) % 16), 0.f});

@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "indexer/kmeans.h"
-#include "recsys/error.h"
 #include "recsys/logging.h"
 
 namespace recsys::indexer {

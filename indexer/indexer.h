@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,7 +13,7 @@
 
 namespace recsys::indexer {
 
-// Options shared by the built-in indexers; each reads the fields it needs (see to_json()).
+// Options shared by the built-in indexers; each reads the fields it needs.
 struct IndexerOptions {
   uint32_t levels = 3;           // code positions before the suffix
   uint32_t codebook_size = 256;  // codes per position (hkmeans: branch factor)

@@ -19,7 +19,6 @@ class IndexerRegistry {
   void add(const std::string& name, const std::string& summary, Factory factory);
   // Throws kInvalidArgument naming the valid methods if `name` is unknown.
   std::unique_ptr<Indexer> create(const std::string& name, const IndexerOptions& options) const;
-  bool contains(const std::string& name) const { return entries_.count(name) > 0; }
   std::vector<std::string> names() const;  // sorted
   std::string summary(const std::string& name) const;
 

@@ -11,6 +11,7 @@
 #include "indexer/internal/lm_indexer_fields.h"
 #include "indexer/lm_indexer_trainer.h"
 #include "recsys/error.h"
+#include "recsys/option_value.h"
 
 namespace recsys::indexer {
 
@@ -63,32 +64,27 @@ void LMIndexerOptions::add_options(boost::program_options::options_description& 
                               "transformer width")(
       "lm-heads", po::value(&heads)->default_value(heads), "attention heads")(
       "lm-encoder-layers", po::value(&encoder_layers)->default_value(encoder_layers),
-      "text encoder layers")(
-      "lm-decoder-layers", po::value(&decoder_layers)->default_value(decoder_layers),
-      "ID decoder layers")("lm-reconstructor-layers",
-                           po::value(&reconstructor_layers)->default_value(reconstructor_layers),
-                           "reconstructor layers")(
-      "lm-feedforward", po::value(&feedforward)->default_value(feedforward), "feed-forward width")(
-      "lm-dropout", po::value(&dropout)->default_value(dropout), "dropout")(
+      "text encoder layers")("lm-decoder-layers",
+                             po::value(&decoder_layers)->default_value(decoder_layers),
+                             "ID decoder layers")(
+      "lm-reconstructor-layers",
+      po::value(&reconstructor_layers)->default_value(reconstructor_layers),
+      "reconstructor layers")("lm-feedforward", po::value(&feedforward)->default_value(feedforward),
+                              "feed-forward width")("lm-dropout", real_value(&dropout), "dropout")(
       "lm-warmup-epochs", po::value(&warmup_epochs)->default_value(warmup_epochs),
       "warm-up epochs per position")(
       "lm-warmup-encoder", po::value(&warmup_encoder)->default_value(warmup_encoder),
       "warm-up also trains the encoder (1) or only the reconstructor (0, as the paper)")(
       "lm-epochs", po::value(&epochs)->default_value(epochs), "joint epochs per position")(
       "lm-batch-size", po::value(&batch_size)->default_value(batch_size), "batch size")(
-      "lm-lr", po::value(&learning_rate)->default_value(learning_rate), "Adam learning rate")(
-      "lm-mask-rate", po::value(&mask_rate)->default_value(mask_rate),
-      "text mask rate at position 1")("lm-mask-rate-step",
-                                      po::value(&mask_rate_step)->default_value(mask_rate_step),
-                                      "mask rate increase per position")(
-      "lm-max-mask-rate", po::value(&max_mask_rate)->default_value(max_mask_rate), "mask rate cap")(
-      "lm-contrastive-weight", po::value(&contrastive_weight)->default_value(contrastive_weight),
-      "contrastive loss weight")("lm-commitment-weight",
-                                 po::value(&commitment_weight)->default_value(commitment_weight),
-                                 "commitment loss weight")(
-      "lm-temperature", po::value(&temperature)->default_value(temperature),
-      "contrastive temperature")("lm-grad-clip", po::value(&grad_clip)->default_value(grad_clip),
-                                 "gradient norm clip (0 = off)")(
+      "lm-lr", real_value(&learning_rate), "Adam learning rate")(
+      "lm-mask-rate", real_value(&mask_rate), "text mask rate at position 1")(
+      "lm-mask-rate-step", real_value(&mask_rate_step), "mask rate increase per position")(
+      "lm-max-mask-rate", real_value(&max_mask_rate), "mask rate cap")(
+      "lm-contrastive-weight", real_value(&contrastive_weight), "contrastive loss weight")(
+      "lm-commitment-weight", real_value(&commitment_weight), "commitment loss weight")(
+      "lm-temperature", real_value(&temperature), "contrastive temperature")(
+      "lm-grad-clip", real_value(&grad_clip), "gradient norm clip (0 = off)")(
       "lm-kmeans-iterations", po::value(&kmeans_iterations)->default_value(kmeans_iterations),
       "k-means iterations of the codebook initialisation")(
       "lm-freeze-encoder-after",
@@ -112,8 +108,7 @@ void LMIndexerOptions::add_options(boost::program_options::options_description& 
       "checkpoint file (default: <store>.<name>.ckpt beside the store)")(
       "resume", po::value(&resume)->default_value(resume),
       "continue from the checkpoint when it exists")(
-      "log-interval", po::value(&log_interval_seconds)->default_value(log_interval_seconds),
-      "seconds between progress lines");
+      "log-interval", real_value(&log_interval_seconds), "seconds between progress lines");
 }
 
 std::string LMIndexerOptions::to_json() const {

@@ -149,15 +149,6 @@ bool SemanticEncoderImpl::is_text_encoder_parameter(const std::string& name) con
   return false;
 }
 
-std::vector<torch::Tensor> SemanticEncoderImpl::text_encoder_parameters() const {
-  std::vector<torch::Tensor> out;
-  if (script_ && !script_frozen_)
-    for (const auto& p : script_->parameters()) out.push_back(p);
-  for (const auto& p : named_parameters(/*recurse=*/true))
-    if (is_text_encoder_parameter(p.key())) out.push_back(p.value());
-  return out;
-}
-
 std::vector<torch::Tensor> SemanticEncoderImpl::decoder_parameters() const {
   std::vector<torch::Tensor> out;
   for (const auto& p : named_parameters(/*recurse=*/true))

@@ -72,9 +72,8 @@ class SemanticEncoderImpl : public torch::nn::Module {
   // Parameters of the text encoder and decoder (everything but the codebooks), including the
   // TorchScript encoder's when it is attached and not frozen.
   std::vector<torch::Tensor> network_parameters() const;
-  // The text-encoder part of network_parameters() (embeddings + transformer encoder, or the
-  // script's trainable parameters + projection) and the rest (the ID decoder).
-  std::vector<torch::Tensor> text_encoder_parameters() const;
+  // The ID decoder's part of network_parameters(): everything but the codebooks and the text
+  // encoder (embeddings + transformer encoder, or the script's parameters + projection).
   std::vector<torch::Tensor> decoder_parameters() const;
   const LMIndexerModelOptions& options() const { return options_; }
 
@@ -83,7 +82,6 @@ class SemanticEncoderImpl : public torch::nn::Module {
   void attach_script(torch::jit::Module script, bool frozen);
   torch::jit::Module* script() { return script_ ? &*script_ : nullptr; }
   const torch::jit::Module* script() const { return script_ ? &*script_ : nullptr; }
-  bool script_frozen() const { return script_frozen_; }
   // Token embedding of the built-in text encoder [V + 1, d]; undefined with a script.
   torch::Tensor token_embedding_weight() const;
   void train(bool on = true) override;

@@ -34,17 +34,17 @@ uint64_t epoch_seed(uint64_t seed, int64_t position, LMIndexerPhase phase, int64
 }
 
 uint64_t fingerprint(const std::vector<std::string>& texts) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a over the texts and their separators
+  uint64_t h = kFnv1aBasis;  // over the texts and their separators
   for (const auto& t : texts) {
-    for (unsigned char c : t) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0xffu) * 1099511628211ULL;
+    for (unsigned char c : t) h = fnv1a_step(h, c);
+    h = fnv1a_step(h, 0xffu);
   }
   return h ^ texts.size();
 }
 
 uint64_t fnv1a(const std::string& bytes) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  uint64_t h = kFnv1aBasis;
+  for (unsigned char c : bytes) h = fnv1a_step(h, c);
   return h;
 }
 

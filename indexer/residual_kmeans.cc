@@ -21,7 +21,6 @@ CodeAssignment ResidualKMeans::assign(const RowMatrix& features) {
   out.codes.assign(n, SemanticId(options_.levels));
   out.vocab.assign(options_.levels, options_.codebook_size);
   codebooks_.clear();
-  inertia_.clear();
   RowMatrix residual = features;
   nlohmann::json levels = nlohmann::json::array();
   const auto start = std::chrono::steady_clock::now();
@@ -38,7 +37,6 @@ CodeAssignment ResidualKMeans::assign(const RowMatrix& features) {
       out.codes[i][l] = static_cast<Token>(labels[i]);
       residual.row(i) -= km.centroids().row(labels[i]);
     }
-    inertia_.push_back(km.inertia());
     codebooks_.push_back(km.centroids());
     uint32_t iterations = 0;
     for (const auto& s : km.stats())

@@ -18,14 +18,11 @@ class ResidualKMeans : public Indexer {
   CodeAssignment assign(const RowMatrix& features) override;
   // Codebooks of the last assign(), one [K, D] matrix per level.
   const std::vector<RowMatrix>& codebooks() const { return codebooks_; }
-  // Inertia after each level (squared norm of the residual left).
-  const std::vector<double>& residual_inertia() const { return inertia_; }
 
  private:
   IndexerOptions options_;
   std::string method_;
   std::vector<RowMatrix> codebooks_;
-  std::vector<double> inertia_;
 };
 
 }  // namespace recsys::indexer

@@ -1,6 +1,5 @@
 #include "indexer/tfidf_features.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "indexer/text_words.h"
 #include "indexer/tfidf_features.h"
 #include "recsys/error.h"
 #include "recsys/logging.h"

@@ -18,7 +18,7 @@ class WordEmbeddings {
  public:
   // Parses the wink-embeddings JSON. Throws kIOError / kInvalidArgument naming the file.
   static WordEmbeddings from_wink_json(const std::string& path);
-  // Reads a cache written by save(). Throws kCorruption on a bad or truncated file.
+  // Reads a cache written by save_cache(). Throws kCorruption on a bad or truncated file.
   static WordEmbeddings load_cache(const std::string& path);
   // Either format: a cache when the file starts with the cache magic, else wink JSON; when
   // cache_path is given and missing, a parsed JSON is also saved there.

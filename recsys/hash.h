@@ -14,4 +14,9 @@ inline uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// 64-bit FNV-1a, one value (a byte, a token) at a time from kFnv1aBasis: stable fingerprints of
+// texts and ID maps (checkpoint identity checks, caches), not for hash tables or security.
+constexpr uint64_t kFnv1aBasis = 1469598103934665603ULL;
+inline uint64_t fnv1a_step(uint64_t h, uint64_t value) { return (h ^ value) * 1099511628211ULL; }
+
 }  // namespace recsys

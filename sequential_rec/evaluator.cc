@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "recsys/error.h"
-#include "recsys/logging.h"
 #include "recsys/progress.h"
 #include "sequential_rec/metrics.h"
 

@@ -26,7 +26,6 @@ class MetricAccumulator {
   void add(std::optional<size_t> rank);
   void merge(const MetricAccumulator& other);
   uint64_t count() const { return count_; }
-  const std::vector<size_t>& ks() const { return ks_; }
   // {"recall@5": ..., "ndcg@5": ..., ...} as means over the users added.
   std::map<std::string, double> means() const;
   double recall(size_t k) const;

@@ -13,8 +13,6 @@ namespace recsys::seqrec {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> recommender_names() { return {"sasrec", "tiger"}; }
-
 void set_num_threads(int threads) {
   RECSYS_CHECK(threads > 0, "threads must be positive");
   torch::set_num_threads(threads);

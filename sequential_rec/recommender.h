@@ -45,9 +45,6 @@ class Recommender {
   virtual int64_t num_parameters() const = 0;
 };
 
-// Names the registry knows.
-std::vector<std::string> recommender_names();
-
 // Loads the best (or, failing that, the last) weights of a checkpoint directory written by
 // train_recommender(). `map` must be the ID map the model was trained with (checked) for TIGER.
 std::unique_ptr<Recommender> load_recommender(const std::string& checkpoint_dir, const IdMap* map,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "recsys/error.h"
 #include "sequential_rec/internal/kernel_retry.h"

@@ -1,9 +1,9 @@
 #include "sequential_rec/tiger.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "recsys/error.h"
+#include "recsys/hash.h"
 #include "sequential_rec/internal/kernel_retry.h"
 #include "sequential_rec/internal/model_adapter.h"
 #include "sequential_rec/internal/parallel.h"
@@ -299,9 +299,9 @@ class TigerAdapter : public ModelAdapter {
   std::string name() const override { return "tiger"; }
 
   ConfigMap identity() const override {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a over the ID tokens
+    uint64_t h = kFnv1aBasis;  // over the ID tokens
     for (const auto& id : map_->ids) {
-      for (Token t : id) h = (h ^ t) * 1099511628211ull;
+      for (Token t : id) h = fnv1a_step(h, t);
     }
     std::string vocab;
     for (size_t i = 0; i < map_->vocab.size(); ++i) {

@@ -9,7 +9,6 @@
 
 #include <torch/torch.h>
 
-#include <memory>
 #include <vector>
 
 #include "recsys/id_map.h"

@@ -386,10 +386,6 @@ HttpServer::~HttpServer() {
 
 void HttpServer::start() { impl_->start(); }
 void HttpServer::wait() { impl_->wait(); }
-void HttpServer::run() {
-  start();
-  wait();
-}
 void HttpServer::stop() { impl_->stop(); }
 uint16_t HttpServer::port() const { return impl_->port_; }
 Metrics& HttpServer::metrics() { return impl_->metrics_; }

@@ -29,8 +29,6 @@ class HttpServer {
   void start();
   // Blocks until the server has stopped and every thread has been joined.
   void wait();
-  // start() + wait().
-  void run();
   // Begins a clean shutdown; thread-safe, returns at once.
   void stop();
 

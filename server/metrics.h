@@ -30,7 +30,6 @@ class Metrics {
 
   uint64_t requests(Route route, int status) const;
   uint64_t connection_errors(ConnectionError kind) const;
-  int64_t active_connections() const { return active_; }
 
   // The whole text exposition (content type text/plain; version=0.0.4).
   std::string render() const;

@@ -30,7 +30,6 @@ class RecommendBackend {
  public:
   virtual ~RecommendBackend() = default;
   virtual std::string name() const = 0;
-  virtual size_t num_items() const = 0;
   // Best first, at most request.k. Called from the server's model threads; an implementation
   // that is not thread-safe serialises itself. May throw recsys::Error.
   virtual std::vector<Recommendation> recommend(const RecommendRequest& request) = 0;

@@ -22,6 +22,7 @@ void ServerOptions::validate() const {
                    default_prefix_limit <= max_prefix_limit,
                "need 1 <= --default-prefix-limit <= --max-prefix-limit");
   RECSYS_CHECK(max_connections >= 1, "--max-connections must be >= 1");
+  RECSYS_CHECK(max_pending_recommend >= 1, "--max-pending-recommend must be >= 1");
   RECSYS_CHECK(read_timeout_ms > 0 && write_timeout_ms > 0, "timeouts must be > 0");
   RECSYS_CHECK(shutdown_grace_ms >= 0, "--shutdown-grace-ms must be >= 0");
   RECSYS_CHECK(refresh_interval_ms >= 0 && refresh_on_miss_ms >= 0,
@@ -45,9 +46,14 @@ void ServerOptions::add_options(po::options_description& desc) {
       "max-history", po::value(&max_history)->default_value(max_history),
       "history items per recommend request")(
       "max-prefix-limit", po::value(&max_prefix_limit)->default_value(max_prefix_limit),
-      "largest page of a prefix scan")("max-connections",
-                                       po::value(&max_connections)->default_value(max_connections),
-                                       "open connections before new ones get 503")(
+      "largest page of a prefix scan")(
+      "default-prefix-limit", po::value(&default_prefix_limit)->default_value(default_prefix_limit),
+      "page size of a prefix scan that names no limit")(
+      "max-pending-recommend",
+      po::value(&max_pending_recommend)->default_value(max_pending_recommend),
+      "queued recommend requests before new ones get 503")(
+      "max-connections", po::value(&max_connections)->default_value(max_connections),
+      "open connections before new ones get 503")(
       "read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
       "time to receive a whole request (also the keep-alive idle limit)")(
       "write-timeout-ms", po::value(&write_timeout_ms)->default_value(write_timeout_ms),

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <sstream>
 
-#include "recsys/error.h"
 #include "recsys/logging.h"
 
 namespace recsys::server {
@@ -65,10 +64,10 @@ std::string StoreProvider::fingerprint() const {
   return os.str();
 }
 
-bool StoreProvider::refresh(bool force) {
+bool StoreProvider::refresh() {
   std::lock_guard<std::mutex> lock(refresh_mutex_);
   const std::string fp = fingerprint();
-  if (!force && fp == fingerprint_) return false;
+  if (fp == fingerprint_) return false;
   const uint64_t next_generation = current()->generation + 1;
   std::shared_ptr<const StoreSnapshot> fresh;
   try {
@@ -101,7 +100,7 @@ bool StoreProvider::refresh_on_miss(int64_t min_interval_ms) {
     if (now - last_miss_refresh_ < std::chrono::milliseconds(min_interval_ms)) return false;
     last_miss_refresh_ = now;
   }
-  return refresh(false);
+  return refresh();
 }
 
 void StoreProvider::start_background(int64_t interval_ms) {
@@ -112,7 +111,7 @@ void StoreProvider::start_background(int64_t interval_ms) {
     while (!bg_cv_.wait_for(lock, std::chrono::milliseconds(interval_ms),
                             [this] { return bg_stop_; })) {
       lock.unlock();
-      refresh(false);
+      refresh();
       lock.lock();
     }
   });

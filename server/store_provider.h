@@ -4,7 +4,7 @@
 // request finishes. Swaps are atomic: a new map is either entirely visible or not at all.
 #pragma once
 
-#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -39,10 +39,6 @@ class StoreProvider {
 
   std::shared_ptr<const StoreSnapshot> current() const;
 
-  // Re-opens the store if its files changed since the last open (or always with `force`);
-  // returns true when a new snapshot was swapped in. A failed open keeps the old snapshot and
-  // is reported through the failure callback (never throws).
-  bool refresh(bool force = false);
   // For a request that named an unknown map: refresh, at most once per `min_interval_ms`
   // (concurrent callers wait for the one refresh). Returns true if a new snapshot appeared.
   bool refresh_on_miss(int64_t min_interval_ms);
@@ -56,6 +52,10 @@ class StoreProvider {
   std::function<void()> on_refresh_failed;
 
  private:
+  // Re-opens the store if its files changed since the last open; returns true when a new
+  // snapshot was swapped in. A failed open keeps the old snapshot and is reported through the
+  // failure callback (never throws).
+  bool refresh();
   std::string fingerprint() const;  // names, sizes and mtimes of the store's files
 
   const std::string path_;

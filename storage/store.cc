@@ -7,12 +7,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "recsys/error.h"
-#include "recsys/logging.h"
 #include "storage/internal/codec.h"
 
 namespace recsys::storage {
@@ -26,6 +26,7 @@ namespace {
 const char* const kColumnFamilies[] = {"default", "meta",      "items", "item_keys",
                                        "users",   "user_keys", "sid",   "sid_rev"};
 enum Cf { kDefault, kMeta, kItems, kItemKeys, kUsers, kUserKeys, kSid, kSidRev, kNumCf };
+static_assert(std::size(kColumnFamilies) == kNumCf, "one name per column family");
 
 constexpr const char* kCompleteKey = "complete";
 constexpr const char* kVersionKey = "format_version";
@@ -197,11 +198,6 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
     RECSYS_THROW(ErrorCode::kUnsupported, "store '", path, "' has format version ", *version,
                  ", this build reads version ", kFormatVersion);
   return store;
-}
-
-void Store::refresh() {
-  impl_->close();
-  impl_->open(path_, mode_ == Mode::kReadOnly);
 }
 
 void Store::write_dataset(const std::string& path, const Dataset& dataset,
@@ -509,20 +505,6 @@ std::vector<std::pair<SemanticId, ItemIndex>> Store::items_by_prefix(
   }
   check(it->status(), "store scan failed");
   return out;
-}
-
-void Store::put_meta(const std::string& key, const std::string& value) {
-  RECSYS_CHECK(mode_ == Mode::kReadWrite, "store '", path_, "' is open read-only");
-  RECSYS_CHECK(key.rfind(kMapPrefix, 0) != 0 && key != kCompleteKey && key != kVersionKey &&
-                   key != kStatsKey,
-               "meta key '", key, "' is reserved");
-  rocksdb::WriteBatch batch;
-  batch.Put(impl_->cf[kMeta], key, value);
-  impl_->write(batch, true);
-}
-
-std::optional<std::string> Store::get_meta(const std::string& key) const {
-  return impl_->get(kMeta, key);
 }
 
 }  // namespace recsys::storage

@@ -2,15 +2,14 @@
 // maps. The only component that includes RocksDB headers (they stay in store.cc); Status is
 // converted to recsys::Error here, not-found is std::optional.
 //
-// Column families: meta, items, item_keys, users, sid, sid_rev. ID maps are versioned: the tokens
-// of map M version v live under the key prefix "M\0" + be32(v) in sid / sid_rev, and the meta key
-// "map/M" names the current version. A new version is written completely first, the meta pointer
-// is flipped last (in the same WriteBatch as the map's last rows), then the old version is deleted:
-// readers never see a half map.
+// Column families: meta, items, item_keys, users, user_keys, sid, sid_rev. ID maps are versioned:
+// the tokens of map M version v live under the key prefix "M\0" + be32(v) in sid / sid_rev, and the
+// meta key "map/M" names the current version. A new version is written completely first, the meta
+// pointer is flipped last (in the same WriteBatch as the map's last rows), then the old version is
+// deleted: readers never see a half map.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,13 +81,6 @@ class Store {
   std::vector<std::pair<SemanticId, ItemIndex>> items_by_prefix(
       const std::string& map, const SemanticId& prefix, size_t limit,
       const std::optional<SemanticId>& after = std::nullopt) const;
-
-  // --- free-form metadata (configs, reports of later steps) ---
-  void put_meta(const std::string& key, const std::string& value);
-  std::optional<std::string> get_meta(const std::string& key) const;
-
-  // For long-lived read-only readers (the server): re-opens to see maps written since.
-  void refresh();
 
  private:
   struct Impl;

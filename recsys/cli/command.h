@@ -44,7 +44,9 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
 int dispatch_subcommand(const std::string& group, const std::vector<std::string>& args,
                         const std::vector<CommandInfo>& subs);
 
-// Registration functions, one per command file; main() calls each once.
+// Registration functions, one per command file, each called once: data, lookup and quickstart
+// (which also registers pipeline) by main(); index, train and serve by the ML module when a
+// LibTorch command is first used (ml_module.h).
 void register_data_commands(CommandRegistry& registry);
 void register_index_command(CommandRegistry& registry);
 void register_lookup_command(CommandRegistry& registry);

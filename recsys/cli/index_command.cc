@@ -13,7 +13,7 @@
 #include "recsys/cli/command.h"
 #include "recsys/cli/lm_index_command.h"
 #include "recsys/error.h"
-#include "recsys/logging.h"
+#include "recsys/option_value.h"
 #include "storage/store.h"
 
 namespace recsys::cli {
@@ -43,12 +43,10 @@ void add_indexer_options(po::options_description& desc, IndexerOptions& o, std::
       "k-means restarts (best inertia kept)")(
       "rqvae-hidden", po::value(&hidden)->default_value(hidden), "RQ-VAE encoder MLP widths")(
       "rqvae-latent", po::value(&o.rqvae_latent)->default_value(o.rqvae_latent),
-      "RQ-VAE latent dimension")(
-      "rqvae-beta", po::value(&o.rqvae_beta)->default_value(o.rqvae_beta), "commitment weight")(
+      "RQ-VAE latent dimension")("rqvae-beta", real_value(&o.rqvae_beta), "commitment weight")(
       "epochs", po::value(&o.rqvae_epochs)->default_value(o.rqvae_epochs), "RQ-VAE epochs")(
       "batch-size", po::value(&o.rqvae_batch_size)->default_value(o.rqvae_batch_size),
-      "RQ-VAE batch size")("lr", po::value(&o.rqvae_lr)->default_value(o.rqvae_lr),
-                           "RQ-VAE AdamW learning rate")(
+      "RQ-VAE batch size")("lr", real_value(&o.rqvae_lr), "RQ-VAE AdamW learning rate")(
       "reset-every", po::value(&o.rqvae_reset_every)->default_value(o.rqvae_reset_every),
       "epochs between dead-code resets (0 = never)")(
       "threads", po::value(&o.rqvae_threads)->default_value(o.rqvae_threads),
@@ -108,6 +106,9 @@ int run_build(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_options("usage: recsys index --store DIR --method " + methods +
                          " --name NAME [options]\n"
+                         "       recsys index --store DIR --method lmindexer [options] "
+                         "(recsys index --method lmindexer --help)\n"
+                         "       recsys index assign --store DIR --name NAME --items FILE\n"
                          "       recsys index report --store DIR --name NAME [--json FILE]\n"
                          "       recsys index methods\n"
                          "Learns a semantic ID for every item and stores it as a named ID map.",

@@ -9,9 +9,9 @@
 #include "indexer/collision_suffix.h"
 #include "indexer/id_quality_report.h"
 #include "indexer/lm_indexer.h"
+#include "indexer/tfidf_features.h"
 #include "recsys/cli/command.h"
 #include "recsys/error.h"
-#include "recsys/logging.h"
 #include "storage/store.h"
 
 namespace recsys::cli {
@@ -24,13 +24,6 @@ double peak_rss_mib() {
   while (std::getline(in, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
   return 0.0;
-}
-
-std::string item_text(const ItemRecord& item, const std::string& field) {
-  if (field == "title") return item.title;
-  if (field == "text") return item.text;
-  RECSYS_THROW(ErrorCode::kInvalidArgument, "--text-field must be title or text, got '", field,
-               "'");
 }
 
 std::string default_checkpoint(std::string store_path, const std::string& name) {
@@ -69,7 +62,8 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
   RECSYS_CHECK(!dataset.items.empty(), "store '", store_path, "' has no items");
   std::vector<std::string> texts;
   texts.reserve(dataset.items.size());
-  for (const auto& item : dataset.items) texts.push_back(item_text(item, text_field));
+  for (const auto& item : dataset.items)
+    texts.push_back(indexer::item_field_text(item, text_field));
 
   const auto t0 = std::chrono::steady_clock::now();
   indexer::LMIndexer lm = indexer::LMIndexer::train(texts, lo);
@@ -85,9 +79,8 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
                           {"fraction_changed", reassigned.fraction_changed()},
                           {"changed_per_position", reassigned.changed_per_position}});
 
-  indexer::CollisionStats stats;
   IdMap map = indexer::make_id_map(name, "lmindexer", lm.codes(),
-                                   std::vector<uint32_t>(lo.id_length, lo.codebook_size), &stats);
+                                   std::vector<uint32_t>(lo.id_length, lo.codebook_size));
   nlohmann::json config = nlohmann::json::parse(lo.to_json());
   config["text_field"] = text_field;
   config["checkpoint"] = lo.checkpoint_path;

@@ -1,6 +1,5 @@
 #include "recsys/cli/pipeline.h"
 
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>

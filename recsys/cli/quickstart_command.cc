@@ -1,4 +1,4 @@
-// recsys pipeline --config FILE: runs the steps of a pipeline INI file.
+// recsys pipeline FILE: runs the steps of a pipeline INI file.
 // recsys quickstart: the embedded default pipeline on MovieLens ml-latest-small (extracted by the
 // setup script into data/movielens). It writes its INI next to its outputs, so every step can be
 // repeated or changed by hand.
@@ -20,8 +20,8 @@ constexpr const char* kQuickstartPipeline =
     R"ini(# recsys quickstart pipeline (MovieLens ml-latest-small)
 # A small profile so that the whole run fits in ~15 minutes on 2 CPU cores: residual k-means IDs
 # (3 x 32 codes) and a 2+2-layer TIGER of width 64 reading the last 10 items, trained for at most
-# 8 minutes. The published
-# configuration is the default of `recsys index` / `recsys train`.
+# 8 minutes. TIGER's published sizes (3 x 256 codes; 4+4 layers of width 128, last 20 items) are
+# the defaults of `recsys index --method rkmeans|rqvae` and `recsys train`.
 [pipeline]
 store = @WORK@/store
 

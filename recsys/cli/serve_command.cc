@@ -37,7 +37,6 @@ class SeqrecBackend : public server::RecommendBackend {
                  model_->num_items(), " items, the store has ", store_items);
   }
   std::string name() const override { return model_->name(); }
-  size_t num_items() const override { return model_->num_items(); }
   std::vector<server::Recommendation> recommend(const server::RecommendRequest& r) override {
     seqrec::Query q;
     q.user = r.user.value_or(0);
@@ -73,7 +72,7 @@ int run_serve(const std::vector<std::string>& args) {
   po::options_description desc("recsys serve");
   desc.add_options()("store", po::value(&store_path)->required(), "store directory (read-only)")(
       "model", po::value(&model_path), "recommender checkpoint directory (enables /v1/recommend)")(
-      "device", po::value(&device)->default_value(device), "device of the model")(
+      "device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N")(
       "precision", po::value(&precision),
       "fp32 | bf16 for the model; default: the precision it was trained in");
   options.add_options(desc);

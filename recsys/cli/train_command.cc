@@ -8,7 +8,7 @@
 
 #include "recsys/cli/command.h"
 #include "recsys/error.h"
-#include "recsys/logging.h"
+#include "recsys/option_value.h"
 #include "recsys/progress.h"
 #include "sequential_rec/evaluator.h"
 #include "sequential_rec/recommender.h"
@@ -37,13 +37,12 @@ void add_model_options(po::options_description& desc, ModelConfig& c) {
       "tiger.encoder-layers", po::value(&t.encoder_layers)->default_value(t.encoder_layers),
       "encoder layers")("tiger.decoder-layers",
                         po::value(&t.decoder_layers)->default_value(t.decoder_layers),
-                        "decoder layers")(
-      "tiger.dropout", po::value(&t.dropout)->default_value(t.dropout), "dropout")(
+                        "decoder layers")("tiger.dropout", real_value(&t.dropout), "dropout")(
       "sasrec.d-model", po::value(&s.d_model)->default_value(s.d_model), "SASRec width")(
       "sasrec.blocks", po::value(&s.num_blocks)->default_value(s.num_blocks), "SASRec blocks")(
       "sasrec.heads", po::value(&s.num_heads)->default_value(s.num_heads), "SASRec heads")(
       "sasrec.max-len", po::value(&s.max_len)->default_value(s.max_len), "SASRec history length")(
-      "sasrec.dropout", po::value(&s.dropout)->default_value(s.dropout), "SASRec dropout");
+      "sasrec.dropout", real_value(&s.dropout), "SASRec dropout");
 }
 
 void add_train_options(po::options_description& desc, TrainConfig& c) {
@@ -52,18 +51,15 @@ void add_train_options(po::options_description& desc, TrainConfig& c) {
       "threads", po::value(&c.threads)->default_value(c.threads), "LibTorch intra-op threads")(
       "seed", po::value(&c.seed)->default_value(c.seed), "random seed")(
       "batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "samples per step")(
-      "lr", po::value(&c.lr)->default_value(c.lr, std::to_string(c.lr)), "peak learning rate")(
+      "lr", real_value(&c.lr), "peak learning rate")(
       "schedule", po::value(&c.schedule)->default_value(c.schedule), "inverse_sqrt | constant")(
       "warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps),
-      "linear warm-up steps")(
-      "weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay),
-      "AdamW weight decay")("clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm),
-                            "gradient clipping (0=off)")(
-      "beta2", po::value(&c.adam_beta2)->default_value(c.adam_beta2), "Adam beta2")(
+      "linear warm-up steps")("weight-decay", real_value(&c.weight_decay), "AdamW weight decay")(
+      "clip-norm", real_value(&c.clip_norm), "gradient clipping (0=off)")(
+      "beta2", real_value(&c.adam_beta2), "Adam beta2")(
       "epochs", po::value(&c.max_epochs)->default_value(c.max_epochs), "maximum epochs")(
       "max-steps", po::value(&c.max_steps)->default_value(c.max_steps), "maximum steps (0=none)")(
-      "max-minutes", po::value(&c.max_minutes)->default_value(c.max_minutes),
-      "wall-time budget in minutes (0=none)")(
+      "max-minutes", real_value(&c.max_minutes), "wall-time budget in minutes (0=none)")(
       "patience", po::value(&c.patience)->default_value(c.patience),
       "evaluations without validation NDCG@10 gain before stopping")(
       "eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
@@ -73,8 +69,7 @@ void add_train_options(po::options_description& desc, TrainConfig& c) {
       "length-groups", po::value(&c.length_groups)->default_value(c.length_groups),
       "each batch is cut into this many length-sorted groups, each padded to its own longest "
       "sample (same gradient, less padding; 1=pad the whole batch)")(
-      "log-interval", po::value(&c.log_interval_seconds)->default_value(c.log_interval_seconds),
-      "seconds between progress lines")(
+      "log-interval", real_value(&c.log_interval_seconds), "seconds between progress lines")(
       "no-resume", po::bool_switch()->notifier([&c](bool v) { c.resume = !v; }),
       "start afresh even if --out holds a checkpoint");
 }
@@ -163,6 +158,9 @@ int run_train(const std::vector<std::string>& args) {
   model.validate();
   train.validate();
   RECSYS_CHECK(model.model != "tiger" || !map_name.empty(), "--model tiger needs --map NAME");
+  RECSYS_CHECK(!no_test || report.empty(),
+               "--report needs the final evaluation that --no-test skips (run recsys evaluate "
+               "--report after training instead)");
   auto store = storage::Store::open(store_path);
   const Dataset dataset = store->load_dataset();
   auto map = load_map(*store, model.model == "tiger" ? map_name : "");
@@ -204,8 +202,8 @@ int run_evaluate(const std::vector<std::string>& args) {
       "checkpoint", po::value(&checkpoints)->multitoken()->required(),
       "checkpoint directory; several (e.g. one per seed) report mean and spread")(
       "split", po::value(&split_name)->default_value(split_name), "validation | test | both")(
-      "device", po::value(&device)->default_value(device), "cpu | cuda")(
-      "threads", po::value(&threads)->default_value(threads), "LibTorch threads")(
+      "device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N")(
+      "threads", po::value(&threads)->default_value(threads), "LibTorch intra-op threads")(
       "report", po::value(&report), "write <prefix>.json and <prefix>.md");
   add_eval_options(desc, eval, ks, kAsTrained);
   po::variables_map vm;
@@ -276,7 +274,7 @@ int run_recommend(const std::vector<std::string>& args) {
       "k", po::value(&k)->default_value(k), "how many items")(
       "beam", po::value(&beam)->default_value(beam), "TIGER beam width")(
       "exclude-history", po::bool_switch(&exclude), "never recommend history items")(
-      "device", po::value(&device)->default_value(device), "cpu | cuda")(
+      "device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N")(
       "precision", po::value(&precision)->default_value(precision, kAsTrained),
       "fp32 | bf16; default: the precision the checkpoint was trained in");
   po::variables_map vm;

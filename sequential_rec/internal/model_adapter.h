@@ -30,7 +30,6 @@ class ModelAdapter : public Recommender {
     return n;
   }
   torch::nn::Module& module() { return *root_; }
-  torch::Device device() const { return device_; }
 
   // Training samples drawn from the leave-one-out training part of `dataset`.
   virtual void prepare_training(const Dataset& dataset) = 0;

@@ -38,7 +38,6 @@ class FakeModel : public RecommendBackend {
  public:
   explicit FakeModel(int sleep_ms = 0) : sleep_ms_(sleep_ms) {}
   std::string name() const override { return "fake"; }
-  size_t num_items() const override { return kNumItems; }
   std::vector<Recommendation> recommend(const RecommendRequest& r) override {
     ++calls;
     last_user = r.user ? int64_t(*r.user) : -1;
