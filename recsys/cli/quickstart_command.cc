@@ -123,7 +123,7 @@ void register_quickstart_command(CommandRegistry& registry) {  // also registers
                   std::string data_dir = "data", work_dir = "runs/quickstart";
                   po::options_description desc("recsys quickstart");
                   desc.add_options()("data-dir", po::value(&data_dir)->default_value(data_dir),
-                                     "folder holding data/movielens")(
+                                     "folder holding movielens/ (made by scripts/setup.sh)")(
                       "work-dir", po::value(&work_dir)->default_value(work_dir),
                       "where the store, models and reports go");
                   po::variables_map vm;
