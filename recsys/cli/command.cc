@@ -6,6 +6,7 @@
 
 #include "recsys/error.h"
 #include "recsys/logging.h"
+#include "storage/store.h"
 
 namespace recsys::cli {
 
@@ -63,6 +64,13 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
   }
   set_log_level(parse_log_level(level));
   return true;
+}
+
+void throw_unknown_id_map(const storage::Store& store, const std::string& name) {
+  std::string names;
+  for (const auto& m : store.list_id_maps()) names += (names.empty() ? "" : ", ") + m.name;
+  RECSYS_THROW(ErrorCode::kNotFound, "no ID map '", name, "' in '", store.path(),
+               "' (maps: ", names.empty() ? "none" : names, ")");
 }
 
 int dispatch_subcommand(const std::string& group, const std::vector<std::string>& args,

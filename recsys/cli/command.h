@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace recsys::storage {
+class Store;
+}
+
 namespace recsys::cli {
 
 namespace po = boost::program_options;
@@ -39,6 +43,9 @@ class CommandRegistry {
 bool parse_options(const std::string& usage, const std::vector<std::string>& args,
                    po::options_description& desc, po::variables_map& vm,
                    const po::positional_options_description* positional = nullptr);
+
+// Throws recsys::Error(kNotFound) for an ID map `name` that `store` lacks, naming the maps it has.
+[[noreturn]] void throw_unknown_id_map(const storage::Store& store, const std::string& name);
 
 // Dispatches "<group> <sub> args..." to one of `subs` (e.g. data prepare|stats).
 int dispatch_subcommand(const std::string& group, const std::vector<std::string>& args,

@@ -181,12 +181,7 @@ int run_report(const std::vector<std::string>& args) {
     return 0;
   auto store = storage::Store::open(store_path);
   const auto map = store->load_id_map(name);
-  if (!map) {
-    std::string names;
-    for (const auto& m : store->list_id_maps()) names += (names.empty() ? "" : ", ") + m.name;
-    RECSYS_THROW(ErrorCode::kNotFound, "no ID map '", name, "' in '", store_path,
-                 "' (maps: ", names.empty() ? "none" : names, ")");
-  }
+  if (!map) throw_unknown_id_map(*store, name);
   const Dataset dataset = store->load_dataset();
   const indexer::IdQualityReport report = indexer::make_id_quality_report(*map, dataset.items);
   std::cout << report.to_table();

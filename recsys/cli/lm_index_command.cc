@@ -150,7 +150,7 @@ int run_index_assign(const std::vector<std::string>& args) {
     return 0;
   auto store = storage::Store::open(store_path);
   const auto info = store->map_info(name);
-  RECSYS_CHECK(info.has_value(), "no ID map '", name, "' in '", store_path, "'");
+  if (!info) throw_unknown_id_map(*store, name);
   RECSYS_CHECK(info->method == "lmindexer", "map '", name, "' was made by ", info->method,
                ", not lmindexer: only LMIndexer maps can assign IDs to new items");
   if (checkpoint.empty()) {

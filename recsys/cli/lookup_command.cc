@@ -60,12 +60,7 @@ int run_lookup(const std::vector<std::string>& args) {
     return 0;
   }
   RECSYS_CHECK(!map.empty(), "--id and --prefix need --map NAME");
-  if (!store->map_info(map)) {
-    std::string names;
-    for (const auto& m : store->list_id_maps()) names += (names.empty() ? "" : ", ") + m.name;
-    RECSYS_THROW(ErrorCode::kNotFound, "no ID map '", map,
-                 "' (maps: ", names.empty() ? "none" : names, ")");
-  }
+  if (!store->map_info(map)) throw_unknown_id_map(*store, map);
   if (vm.count("id")) {
     auto idx = store->item_by_semantic_id(map, parse_semantic_id(id));
     if (!idx) RECSYS_THROW(ErrorCode::kNotFound, "no item has ID ", id, " in map '", map, "'");

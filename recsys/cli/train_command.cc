@@ -112,12 +112,7 @@ void add_eval_options(po::options_description& desc, EvalConfig& c, std::string&
 std::optional<IdMap> load_map(const storage::Store& store, const std::string& name) {
   if (name.empty()) return std::nullopt;
   auto map = store.load_id_map(name);
-  if (!map) {
-    std::string names;
-    for (const auto& m : store.list_id_maps()) names += (names.empty() ? "" : ", ") + m.name;
-    RECSYS_THROW(ErrorCode::kNotFound, "no ID map '", name, "' in ", store.path(),
-                 " (maps: ", names.empty() ? "none" : names, ")");
-  }
+  if (!map) throw_unknown_id_map(store, name);
   return map;
 }
 
