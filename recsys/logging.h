@@ -29,10 +29,19 @@ class LogLine {
   LogLevel level_;
   std::ostringstream os_;
 };
+
+// Turns `LogLine(...) << a << b` into a void expression, so that RECSYS_LOG can be the second
+// operand of ?: (binds looser than <<, tighter than ?:).
+struct LogVoidify {
+  void operator&(const LogLine&) const {}
+};
 }  // namespace internal
 }  // namespace recsys
 
-#define RECSYS_LOG(level)                                     \
-  if (::recsys::LogLevel::k##level < ::recsys::log_level()) { \
-  } else                                                      \
-    ::recsys::internal::LogLine(::recsys::LogLevel::k##level)
+// RECSYS_LOG(Info) << "x " << x; is one expression (no hidden if, so no -Wdangling-else under an
+// unbraced if); the operands are evaluated only when the level is enabled.
+#define RECSYS_LOG(level)                                \
+  (::recsys::LogLevel::k##level < ::recsys::log_level()) \
+      ? (void)0                                          \
+      : ::recsys::internal::LogVoidify() &               \
+            ::recsys::internal::LogLine(::recsys::LogLevel::k##level)

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "recsys/error.h"
+#include "recsys/strings.h"
 
 namespace recsys::seqrec {
 
@@ -167,11 +168,6 @@ ConfigMap read_config_lines(const std::string& text, const std::string& source) 
   std::istringstream in(text);
   std::string line;
   size_t no = 0;
-  auto trim = [](std::string s) {
-    const auto a = s.find_first_not_of(" \t\r");
-    const auto b = s.find_last_not_of(" \t\r");
-    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-  };
   while (std::getline(in, line)) {
     ++no;
     line = trim(line);

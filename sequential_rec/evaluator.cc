@@ -1,12 +1,14 @@
 #include "sequential_rec/evaluator.h"
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
-#include <iomanip>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "recsys/error.h"
 #include "recsys/progress.h"
+#include "recsys/strings.h"
 #include "sequential_rec/metrics.h"
 
 namespace recsys::seqrec {
@@ -52,6 +54,8 @@ EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
   options.precision = config.precision;
 
   MetricAccumulator acc(config.ks);
+  std::vector<UserRank> ranks;
+  ranks.reserve(queries.size());
   Progress progress(std::string("evaluate ") + split_name(split), queries.size(), "users", 10.0);
   const auto start = std::chrono::steady_clock::now();
   // Chunks keep memory bounded and give progress; the model batches within a chunk.
@@ -63,7 +67,10 @@ EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
     for (size_t i = 0; i < recs.size(); ++i) {
       std::vector<ItemIndex> ranked;
       for (const auto& r : recs[i]) ranked.push_back(r.item);
-      acc.add(rank_of(ranked, targets[lo + i]));
+      const auto rank = rank_of(ranked, targets[lo + i]);
+      acc.add(rank);
+      ranks.push_back({queries[lo + i].user, targets[lo + i],
+                       rank ? static_cast<int32_t>(*rank) : int32_t{-1}});
     }
     progress.add(hi - lo);
   }
@@ -77,83 +84,40 @@ EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
   result.exclude_history = config.exclude_history;
   result.beam_size = model.name() == "tiger" ? config.beam_size : 0;
   result.precision = config.precision;
+  result.ranks = std::move(ranks);
   return result;
 }
 
-std::string json_escape(const std::string& s) {
-  std::ostringstream os;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        os << "\\\"";
-        break;
-      case '\\':
-        os << "\\\\";
-        break;
-      case '\n':
-        os << "\\n";
-        break;
-      case '\t':
-        os << "\\t";
-        break;
-      case '\r':
-        os << "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          os << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
-        } else {
-          os << c;
-        }
-    }
-  }
-  return os.str();
-}
-
 namespace {
-std::string fmt(double v, int precision = 4) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(precision) << v;
-  return os.str();
-}
-std::string json_map(const std::map<std::string, std::string>& m, const std::string& indent) {
-  std::ostringstream os;
-  os << "{";
-  bool first = true;
-  for (const auto& [k, v] : m) {
-    os << (first ? "\n" : ",\n") << indent << "  \"" << json_escape(k) << "\": \"" << json_escape(v)
-       << "\"";
-    first = false;
-  }
-  os << (first ? "}" : "\n" + indent + "}");
-  return os.str();
+// `v` rounded to `digits` decimals, so that the JSON shows 0.047 rather than 0.047000000000000003.
+double rounded(double v, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
 }
 }  // namespace
 
 std::string EvalReport::to_json() const {
-  std::ostringstream os;
-  os << "{\n  \"title\": \"" << json_escape(title) << "\",\n  \"dataset\": \""
-     << json_escape(dataset) << "\",\n  \"model\": \"" << json_escape(model)
-     << "\",\n  \"id_map\": \"" << json_escape(id_map)
-     << "\",\n  \"config\": " << json_map(config, "  ")
-     << ",\n  \"notes\": " << json_map(notes, "  ") << ",\n  \"results\": [";
-  for (size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
-    os << (i ? ",\n" : "\n") << "    {\"split\": \"" << r.split << "\", \"users\": " << r.users
-       << ", \"seconds\": " << fmt(r.seconds, 2)
-       << ", \"users_per_second\": " << fmt(r.users_per_second, 1)
-       << ", \"exclude_history\": " << (r.exclude_history ? "true" : "false")
-       << ", \"beam_size\": " << r.beam_size << ", \"precision\": \"" << r.precision
-       << "\", \"metrics\": {";
-    bool first = true;
-    for (const auto& [k, v] : r.metrics) {
-      os << (first ? "" : ", ") << "\"" << k << "\": " << fmt(v, 6);
-      first = false;
-    }
-    os << "}}";
+  nlohmann::ordered_json j;
+  j["title"] = title;
+  j["dataset"] = dataset;
+  j["model"] = model;
+  j["id_map"] = id_map;
+  j["config"] = config;
+  j["notes"] = notes;
+  j["results"] = nlohmann::ordered_json::array();
+  for (const auto& r : results) {
+    nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : r.metrics) metrics[k] = rounded(v, 6);
+    j["results"].push_back({{"split", r.split},
+                            {"users", r.users},
+                            {"seconds", rounded(r.seconds, 2)},
+                            {"users_per_second", rounded(r.users_per_second, 1)},
+                            {"exclude_history", r.exclude_history},
+                            {"beam_size", r.beam_size},
+                            {"precision", r.precision},
+                            {"metrics", std::move(metrics)}});
   }
-  os << "\n  ]\n}\n";
-  return os.str();
+  return j.dump(2) + "\n";
 }
 
 std::string EvalReport::to_markdown() const {
@@ -168,12 +132,12 @@ std::string EvalReport::to_markdown() const {
   for (const auto& r : results) {
     auto get = [&](const std::string& k) {
       auto it = r.metrics.find(k);
-      return it == r.metrics.end() ? std::string("-") : fmt(it->second);
+      return it == r.metrics.end() ? std::string("-") : format_fixed(it->second, 4);
     };
     os << "| " << r.split << " | " << r.users << " | " << (r.exclude_history ? "yes" : "no")
        << " | " << r.precision << " | " << get("recall@5") << " | " << get("ndcg@5") << " | "
        << get("recall@10") << " | " << get("ndcg@10") << " | " << get("recall@20") << " | "
-       << get("ndcg@20") << " | " << fmt(r.seconds, 1) << " |\n";
+       << get("ndcg@20") << " | " << format_fixed(r.seconds, 1) << " |\n";
   }
   os << "\n<details><summary>config</summary>\n\n```\n"
      << write_config_lines(config) << "```\n</details>\n";

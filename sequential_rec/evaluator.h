@@ -22,6 +22,13 @@ const char* split_name(Split split);
 void split_queries(const Dataset& dataset, Split split, int64_t max_users,
                    std::vector<Query>* queries, std::vector<ItemIndex>* targets);
 
+// Where one user's target landed: rank is 0-based within the top max(ks), -1 when not there.
+struct UserRank {
+  UserIndex user = 0;
+  ItemIndex target = 0;
+  int32_t rank = -1;
+};
+
 struct EvalResult {
   std::string split;
   uint64_t users = 0;
@@ -31,6 +38,7 @@ struct EvalResult {
   bool exclude_history = false;
   int64_t beam_size = 0;
   std::string precision;  // of the decoding: fp32 | bf16
+  std::vector<UserRank> ranks;  // per user, in query order (for slicing and significance tests)
 };
 
 EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
@@ -50,7 +58,5 @@ struct EvalReport {
   // Writes <prefix>.json and <prefix>.md.
   void write(const std::string& prefix) const;
 };
-
-std::string json_escape(const std::string& s);
 
 }  // namespace recsys::seqrec

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "recsys/error.h"
 #include "recsys/logging.h"
 #include "recsys/progress.h"
+#include "recsys/strings.h"
 #include "sequential_rec/internal/batching.h"
 #include "sequential_rec/internal/kernel_retry.h"
 #include "sequential_rec/internal/model_adapter.h"
@@ -199,14 +201,6 @@ struct TrainerState {
   }
 };
 
-std::string fmt(double v, int p) {
-  std::ostringstream os;
-  os.setf(std::ios::fixed);
-  os.precision(p);
-  os << v;
-  return os.str();
-}
-
 }  // namespace
 
 TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
@@ -313,8 +307,9 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     log.valid = r.metrics;
     const double ndcg = r.metrics.at("ndcg@10");
     RECSYS_LOG(Info) << "validation epoch " << log.epoch << " step " << state.step << " users "
-                     << r.users << " R@10 " << fmt(r.metrics.at("recall@10"), 4) << " N@10 "
-                     << fmt(ndcg, 4) << " (" << fmt(r.seconds, 1) << " s)";
+                     << r.users << " R@10 " << format_fixed(r.metrics.at("recall@10"), 4)
+                     << " N@10 " << format_fixed(ndcg, 4) << " (" << format_fixed(r.seconds, 1)
+                     << " s)";
     if (ndcg > state.best_metric) {
       state.best_metric = ndcg;
       state.best_epoch = log.epoch;
@@ -324,14 +319,13 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       ++state.bad_evals;
     }
     if (use_dir) {
-      std::ostringstream line;
-      line << "{\"epoch\": " << log.epoch << ", \"step\": " << state.step
-           << ", \"train_loss\": " << fmt(log.train_loss, 5)
-           << ", \"elapsed_seconds\": " << fmt(state.elapsed, 1);
-      for (const auto& [k, v] : r.metrics) line << ", \"valid_" << k << "\": " << fmt(v, 6);
-      line << "}\n";
+      nlohmann::ordered_json line = {{"epoch", log.epoch},
+                                     {"step", state.step},
+                                     {"train_loss", log.train_loss},
+                                     {"elapsed_seconds", state.elapsed}};
+      for (const auto& [k, v] : r.metrics) line["valid_" + k] = v;
       std::ofstream out(path(internal::kTrainLog), std::ios::app);
-      out << line.str();
+      out << line.dump() << "\n";
     }
   };
 
@@ -405,8 +399,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
         if (config.max_minutes > 0) eta = std::min(eta, config.max_minutes * 60 - state.elapsed);
         RECSYS_LOG(Info) << "epoch " << state.epoch + 1 << " step " << state.step << " batch "
                          << state.batch << "/" << batches.size() << " loss "
-                         << fmt(interval_loss / interval_batches, 4) << " samples/s "
-                         << fmt(rate, 0) << " lr " << lr << " elapsed "
+                         << format_fixed(interval_loss / interval_batches, 4) << " samples/s "
+                         << format_fixed(rate, 0) << " lr " << lr << " elapsed "
                          << format_duration(state.elapsed) << " eta "
                          << format_duration(std::max(0.0, eta));
         last_log = t1;
@@ -479,7 +473,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   result.stop_reason = state.stop_reason;
   RECSYS_LOG(Info) << "training stopped (" << state.stop_reason << ") after " << state.step
                    << " steps, " << format_duration(state.elapsed) << "; best validation N@10 "
-                   << fmt(state.best_metric, 4) << " at epoch " << state.best_epoch;
+                   << format_fixed(state.best_metric, 4) << " at epoch " << state.best_epoch;
   result.model = std::move(model);
   return result;
 }

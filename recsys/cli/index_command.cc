@@ -14,6 +14,7 @@
 #include "recsys/cli/lm_index_command.h"
 #include "recsys/error.h"
 #include "recsys/option_value.h"
+#include "recsys/strings.h"
 #include "storage/store.h"
 
 namespace recsys::cli {
@@ -51,23 +52,6 @@ void add_indexer_options(po::options_description& desc, IndexerOptions& o, std::
       "epochs between dead-code resets (0 = never)")(
       "threads", po::value(&o.rqvae_threads)->default_value(o.rqvae_threads),
       "LibTorch threads (0 = default)");
-}
-
-std::vector<int64_t> parse_widths(const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream ss(text);
-  std::string part;
-  while (std::getline(ss, part, ',')) {
-    try {
-      out.push_back(std::stoll(part));
-    } catch (const std::exception&) {
-      RECSYS_THROW(ErrorCode::kInvalidArgument,
-                   "--rqvae-hidden: expected widths like 768,512,256"
-                   ", got '",
-                   text, "'");
-    }
-  }
-  return out;
 }
 
 void write_file(const std::string& path, const std::string& text) {
@@ -114,7 +98,7 @@ int run_build(const std::vector<std::string>& args) {
                          "Learns a semantic ID for every item and stores it as a named ID map.",
                      args, desc, vm))
     return 0;
-  io.rqvae_hidden = parse_widths(hidden);
+  io.rqvae_hidden = parse_int_list(hidden, "--rqvae-hidden", 1);
   io.validate();
   if (name.empty()) name = method;
   auto indexer = registry.create(method, io);  // unknown methods fail before any work

@@ -5,17 +5,11 @@
 #include <sstream>
 
 #include "recsys/error.h"
+#include "recsys/strings.h"
 
 namespace recsys::cli {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 const std::map<std::string, std::vector<std::string>>& section_commands() {
   static const std::map<std::string, std::vector<std::string>> m = {

@@ -1,6 +1,7 @@
 // recsys train | evaluate | recommend: the sequential recommenders (TIGER on semantic IDs, SASRec
 // on item IDs) over a store. Torch-free: everything goes through sequential_rec's plain headers.
 #include <cmath>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "recsys/error.h"
 #include "recsys/option_value.h"
 #include "recsys/progress.h"
+#include "recsys/strings.h"
 #include "sequential_rec/evaluator.h"
 #include "sequential_rec/recommender.h"
 #include "sequential_rec/trainer.h"
@@ -75,17 +77,8 @@ void add_train_options(po::options_description& desc, TrainConfig& c) {
 }
 
 std::vector<size_t> parse_ks(const std::string& text) {
-  std::vector<size_t> ks;
-  std::stringstream in(text);
-  std::string part;
-  while (std::getline(in, part, ',')) {
-    try {
-      ks.push_back(std::stoul(part));
-    } catch (const std::exception&) {
-      RECSYS_THROW(ErrorCode::kInvalidArgument, "--ks: '", part, "' is not a number");
-    }
-  }
-  return ks;
+  const auto ks = parse_int_list(text, "--ks", 1);
+  return {ks.begin(), ks.end()};
 }
 
 // Help text of --precision in evaluate / recommend / serve, whose default is the checkpoint's.
@@ -188,7 +181,7 @@ int run_train(const std::vector<std::string>& args) {
 }
 
 int run_evaluate(const std::vector<std::string>& args) {
-  std::string store_path, split_name = "both", report, device = "cpu", ks;
+  std::string store_path, split_name = "both", report, ranks_path, device = "cpu", ks;
   std::vector<std::string> checkpoints;
   int threads = 2;
   EvalConfig eval;
@@ -199,7 +192,10 @@ int run_evaluate(const std::vector<std::string>& args) {
       "split", po::value(&split_name)->default_value(split_name), "validation | test | both")(
       "device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N")(
       "threads", po::value(&threads)->default_value(threads), "LibTorch intra-op threads")(
-      "report", po::value(&report), "write <prefix>.json and <prefix>.md");
+      "report", po::value(&report), "write <prefix>.json and <prefix>.md")(
+      "ranks", po::value(&ranks_path),
+      "write every user's target rank to this TSV (checkpoint, split, user, target, rank: "
+      "1-based, empty when not in the top max(--ks))");
   add_eval_options(desc, eval, ks, kAsTrained);
   po::variables_map vm;
   if (!parse_options("usage: recsys evaluate --store DIR --checkpoint CKPT_DIR... [options]", args,
@@ -216,6 +212,12 @@ int run_evaluate(const std::vector<std::string>& args) {
   seqrec::set_num_threads(threads);
   auto store = storage::Store::open(store_path);
   const Dataset dataset = store->load_dataset();
+  std::ofstream ranks_out;
+  if (!ranks_path.empty()) {
+    ranks_out.open(ranks_path, std::ios::trunc);
+    if (!ranks_out) RECSYS_THROW(ErrorCode::kIOError, "cannot write '", ranks_path, "'");
+    ranks_out << "checkpoint\tsplit\tuser\ttarget\trank\n";
+  }
   seqrec::EvalReport rep;
   rep.dataset = dataset.name + " (" + store_path + ")";
   std::map<std::string, std::vector<double>> per_metric;  // split/metric -> values per checkpoint
@@ -234,7 +236,14 @@ int run_evaluate(const std::vector<std::string>& args) {
       auto r = seqrec::evaluate(*model, dataset, split, ckpt_eval);
       std::cout << ckpt << "  " << metric_line(r) << "\n";
       for (const auto& [k, v] : r.metrics) per_metric[r.split + " " + k].push_back(v);
-      rep.results.push_back(r);
+      for (const auto& u : r.ranks) {
+        ranks_out << ckpt << '\t' << r.split << '\t' << dataset.users[u.user].external_id << '\t'
+                  << dataset.items[u.target].external_id << '\t';
+        if (u.rank >= 0) ranks_out << u.rank + 1;
+        ranks_out << '\n';
+      }
+      r.ranks.clear();  // the report keeps the aggregates only
+      rep.results.push_back(std::move(r));
     }
   }
   rep.notes["checkpoints"] = std::to_string(checkpoints.size());
@@ -251,6 +260,10 @@ int run_evaluate(const std::vector<std::string>& args) {
       std::cout << "  " << k << "  " << os.str() << "\n";
       rep.notes["mean+-std " + k] = os.str();
     }
+  }
+  if (ranks_out.is_open()) {
+    ranks_out.close();
+    if (!ranks_out) RECSYS_THROW(ErrorCode::kIOError, "writing '", ranks_path, "' failed");
   }
   if (!report.empty()) rep.write(report);
   return 0;

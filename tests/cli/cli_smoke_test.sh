@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of the recsys command line on the test fixtures: help, bad usage, --config
-# precedence, data prepare / stats / lookup, and the store left by a failed ingest.
+# precedence, data prepare / stats / lookup, the store left by a failed ingest, and a tiny
+# index -> train -> evaluate run (per-user ranks, list options).
 # usage: cli_smoke_test.sh RECSYS_BINARY FIXTURES_DIR
 set -uo pipefail
 bin=$1
@@ -82,4 +83,32 @@ expect_in "pipeline lookup ran" "$tmp/out" "OPI Nail Lacquer"
 printf '[frobnicate]\nx = 1\n' >"$tmp/bad.ini"
 check "pipeline unknown section" 2 "$bin" pipeline "$tmp/bad.ini"
 expect_in "names the line" "$tmp/err" "bad.ini:1"
+# A tiny TIGER: 12 users x 6 reviews over 8 items (generated here; the fixture users are too short
+# to train on): index, a few training steps, evaluate with per-user ranks.
+mkdir "$tmp/seq"
+for u in $(seq 12); do
+  for j in $(seq 6); do
+    printf '{"reviewerID": "U%d", "asin": "I%d", "unixReviewTime": %d}\n' "$u" $(((u + j) % 8)) "$j"
+  done
+done >"$tmp/seq/reviews_Seq_5.json"
+for i in $(seq 0 7); do
+  printf "{'asin': 'I%d', 'title': 'item %d shade'}\n" "$i" "$i"
+done >"$tmp/seq/meta_Seq.json"
+check "prepare sequences" 0 "$bin" data prepare --input "$tmp/seq" --store "$tmp/q"
+check "index random" 0 "$bin" index --store "$tmp/q" --method random --levels 2 --codebook-size 4
+check "bad --ks" 2 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" --ks 5,x
+expect_in "bad --ks named" "$tmp/err" "--ks: 'x' is not an integer"
+check "train tiny tiger" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" \
+  --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
+  --tiger.encoder-layers 1 --tiger.decoder-layers 1 --max-steps 3 --batch-size 4 --no-test
+check "evaluate with ranks" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" \
+  --ks 1,5 --ranks "$tmp/ranks.tsv" --report "$tmp/rep"
+expect_in "ranks header" "$tmp/ranks.tsv" "checkpoint	split	user	target	rank"
+users=$(awk 'NR > 1 && $2 == "test"' "$tmp/ranks.tsv" | wc -l)
+reported=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print([x["users"] for x in r if x["split"]=="test"][0])' "$tmp/rep.json")
+if [ "$users" -lt 1 ] || [ "$users" != "$reported" ]; then
+  echo "FAIL ranks rows: $users test rows, report says $reported users"; fail=1
+else
+  echo "ok   ranks rows ($users test users)"
+fi
 exit $fail

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "recsys/error.h"
 #include "sequential_rec/evaluator.h"
@@ -89,6 +90,17 @@ TEST(TrainerTest, TigerOverfitsTinyDatasetToNearPerfectRecall) {
   EXPECT_GE(test.metrics.at("recall@10"), 0.95);
   EXPECT_GE(test.metrics.at("recall@1"), 0.9);
   EXPECT_EQ(test.users, 60u);
+  // Per-user ranks: one per user, the test target, and they add up to the reported means.
+  ASSERT_EQ(test.ranks.size(), 60u);
+  double top1 = 0, top10 = 0;
+  for (const auto& r : test.ranks) {
+    EXPECT_EQ(r.target, ds.users[r.user].items.back());
+    EXPECT_LT(r.rank, 10);
+    top1 += r.rank == 0;
+    top10 += r.rank >= 0;
+  }
+  EXPECT_DOUBLE_EQ(top1 / 60, test.metrics.at("recall@1"));
+  EXPECT_DOUBLE_EQ(top10 / 60, test.metrics.at("recall@10"));
 }
 
 TEST(TrainerTest, SasRecOverfitsTinyDatasetToNearPerfectRecall) {
@@ -328,7 +340,10 @@ TEST(TrainerTest, CheckpointsAndReportsStateTheirPrecision) {
   report.results.push_back(evaluate(*result.model, ds, Split::kTest, e));
   EXPECT_NE(report.to_markdown().find("| test | 20 | no | bf16 |"), std::string::npos)
       << report.to_markdown();
-  EXPECT_NE(report.to_json().find("\"precision\": \"bf16\""), std::string::npos);
+  const auto json = nlohmann::json::parse(report.to_json());
+  EXPECT_EQ(json["results"][0]["precision"], "bf16");
+  EXPECT_EQ(json["results"][0]["users"], 20);
+  EXPECT_EQ(json["results"][0]["metrics"].size(), 6u);  // recall and NDCG at 5, 10, 20
   fs::remove_all(dir);
 }
 
