@@ -8,17 +8,27 @@ target) transition occurs in training, and what MostPop (rank every item by its 
 scores. A model that leans on popularity or memorised transitions loses more from validation to
 test than one that does not.
 
-usage: benchmarks/split_shift.py [REVIEWS_JSON_GZ]   (default: the shared Beauty 5-core reviews)
+With `--ranks LABEL=FILE` (per-user ranks from `recsys evaluate --ranks FILE`, both splits) it also
+slices each model's NDCG@10 by whether the target's transition was seen in training and by the
+target's training count.
+
+usage: benchmarks/split_shift.py [REVIEWS_JSON_GZ] [--ranks LABEL=FILE ...]
+       (default data: the shared Beauty 5-core reviews)
 """
+import argparse
 import collections
+import csv
 import datetime
 import gzip
 import json
 import math
-import sys
 
-path = sys.argv[1] if len(sys.argv) > 1 else \
-    '../shared/datasets/amazon2014-beauty/reviews_Beauty_5.json.gz'
+ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+ap.add_argument('reviews', nargs='?',
+                default='../shared/datasets/amazon2014-beauty/reviews_Beauty_5.json.gz')
+ap.add_argument('--ranks', action='append', default=[], metavar='LABEL=FILE')
+args = ap.parse_args()
+path = args.reviews
 seqs = collections.OrderedDict()
 with gzip.open(path, 'rt') as f:
     for line in f:
@@ -58,3 +68,52 @@ for name, back in (('validation', 2), ('test', 1)):
     print(f'| {name} | {counts[n // 2]} / {sum(counts) / n:.1f} '
           f'| {sum(c == 0 for c in counts) / n:.2%} | {seen:.2%} | '
           + ' | '.join(f'{recall[k]:.4f} | {ndcg[k]:.4f}' for k in ks) + ' |')
+
+if not args.ranks:
+    sys.exit(0)
+
+
+def slice_of(user, back):
+    """(transition seen?, popularity band) of the user's target in this split."""
+    s = seqs[user]
+    seen = (s[-back - 1], s[-back]) in transitions
+    c = train_count[s[-back]]
+    band = 'rare (<10)' if c < 10 else ('mid (10-39)' if c < 40 else 'popular (>=40)')
+    return seen, band
+
+
+slices = [('all', lambda seen, band: True),
+          ('transition seen', lambda seen, band: seen),
+          ('transition unseen', lambda seen, band: not seen)] + \
+         [(b, (lambda b: lambda seen, band: band == b)(b))
+          for b in ('rare (<10)', 'mid (10-39)', 'popular (>=40)')]
+print('\nNDCG@10 by slice (validation -> test, relative change); share = users in the slice:\n')
+print('| slice | share val / test | ' + ' | '.join(
+    lab.split('=', 1)[0] for lab in args.ranks) + ' |')
+print('|---|---|' + '---|' * len(args.ranks))
+tables = []
+for spec in args.ranks:
+    label, file = spec.split('=', 1)
+    sums = collections.defaultdict(float)
+    counts = collections.Counter()
+    with open(file) as f:
+        for row in csv.DictReader(f, delimiter='\t'):
+            back = 1 if row['split'] == 'test' else 2
+            seen, band = slice_of(row['user'], back)
+            r = int(row['rank']) if row['rank'] else None
+            gain = 1 / math.log2(r + 1) if r is not None and r <= 10 else 0.0
+            for name, pred in slices:
+                if pred(seen, band):
+                    sums[(row['split'], name)] += gain
+                    counts[(row['split'], name)] += 1
+    tables.append((sums, counts))
+for name, _ in slices:
+    counts0 = tables[0][1]
+    share = ' / '.join(f"{counts0[(sp, name)] / counts0[(sp, 'all')]:.1%}"
+                       for sp in ('validation', 'test'))
+    cells = []
+    for sums, counts in tables:
+        v = sums[('validation', name)] / max(counts[('validation', name)], 1)
+        t = sums[('test', name)] / max(counts[('test', name)], 1)
+        cells.append(f'{v:.4f} -> {t:.4f} ({(t - v) / v:+.0%})' if v else f'{v:.4f} -> {t:.4f}')
+    print(f'| {name} | {share} | ' + ' | '.join(cells) + ' |')
