@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "recsys/error.h"
@@ -244,6 +245,23 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
                  "' holds a ", saved.at("model"), " model, not ", model_config.model);
     internal::check_identity(saved, model->identity(), config.out_dir);
     internal::check_identity(saved, to_config_map(model_config), config.out_dir);
+    // Budgets and the thread count may change between sessions; anything else that changed makes
+    // the continuation a different run from the one begun, so it is said out loud.
+    static const std::set<std::string> kMayChange = {
+        "train.device",      "train.threads",  "train.max_epochs", "train.max_steps",
+        "train.max_minutes", "train.patience", "train.eval_every"};
+    std::string changed;
+    for (const auto& [k, v] : to_config_map(config)) {
+      auto it = saved.find(k);
+      if (kMayChange.count(k) || it == saved.end() || it->second == v) continue;
+      changed += (changed.empty() ? "" : ", ") + k + " " + it->second + " -> " + v;
+    }
+    if (!changed.empty()) {
+      RECSYS_LOG(Warning) << "resuming " << config.out_dir
+                          << " with changed training settings (the run continues under the new "
+                             "ones): "
+                          << changed;
+    }
     state = TrainerState::from_map(
         read_config_lines(internal::read_text_file(path(internal::kStateFile)),
                           path(internal::kStateFile)),

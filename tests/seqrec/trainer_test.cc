@@ -347,6 +347,26 @@ TEST(TrainerTest, CheckpointsAndReportsStateTheirPrecision) {
   fs::remove_all(dir);
 }
 
+TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
+  Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  TrainConfig t = quick_train_config();
+  t.max_steps = 1;
+  const fs::path dir = temp_dir("changed");
+  t.out_dir = dir.string();
+  train_recommender(ds, &map, tiny_tiger_config(), t);
+  t.max_steps = 2;  // a budget: resumes silently
+  t.lr = 1e-3;      // a setting: named
+  ::testing::internal::CaptureStderr();
+  auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(result.resumed);
+  EXPECT_NE(err.find("changed training settings"), std::string::npos) << err;
+  EXPECT_NE(err.find("train.lr 0.003 -> 0.001"), std::string::npos) << err;
+  EXPECT_EQ(err.find("train.max_steps"), std::string::npos) << err;
+  fs::remove_all(dir);
+}
+
 TEST(TrainerTest, RejectsWrongMapAndUnknownModel) {
   Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
   IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
