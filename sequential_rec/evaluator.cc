@@ -117,7 +117,8 @@ std::string EvalReport::to_json() const {
                             {"precision", r.precision},
                             {"metrics", std::move(metrics)}});
   }
-  return j.dump(2) + "\n";
+  // Replace, not throw, on invalid UTF-8 (a store or checkpoint path is arbitrary bytes).
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string EvalReport::to_markdown() const {

@@ -344,6 +344,8 @@ TEST(TrainerTest, CheckpointsAndReportsStateTheirPrecision) {
   EXPECT_EQ(json["results"][0]["precision"], "bf16");
   EXPECT_EQ(json["results"][0]["users"], 20);
   EXPECT_EQ(json["results"][0]["metrics"].size(), 6u);  // recall and NDCG at 5, 10, 20
+  report.dataset = "store \xff";  // not UTF-8 (paths are bytes): replaced, not thrown
+  EXPECT_EQ(nlohmann::json::parse(report.to_json())["dataset"], "store \xef\xbf\xbd");
   fs::remove_all(dir);
 }
 
