@@ -22,6 +22,7 @@ import datetime
 import gzip
 import json
 import math
+import sys
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 ap.add_argument('reviews', nargs='?',
@@ -30,12 +31,15 @@ ap.add_argument('--ranks', action='append', default=[], metavar='LABEL=FILE')
 args = ap.parse_args()
 path = args.reviews
 seqs = collections.OrderedDict()
-with gzip.open(path, 'rt') as f:
+with (gzip.open(path, 'rt') if path.endswith('.gz') else open(path)) as f:
     for line in f:
         r = json.loads(line)
         seqs.setdefault(r['reviewerID'], []).append((r['unixReviewTime'], r['asin']))
 for u, s in seqs.items():
     seqs[u] = [a for _, a in sorted(s, key=lambda x: x[0])]
+short = [u for u, s in seqs.items() if len(s) < 3]  # no validation target (5-core: none)
+for u in short:
+    del seqs[u]
 
 train_count = collections.Counter()
 transitions = collections.Counter()
@@ -48,7 +52,8 @@ rank = {a: i for i, (a, _) in enumerate(train_count.most_common())}
 ks = (5, 10, 20)
 print(f'# Validation vs test targets ({path.split("/")[-1]}, '
       f'{datetime.date.today().isoformat()})\n')
-print(f'Command: `python3 benchmarks/split_shift.py {path}`. {len(seqs)} users.\n')
+left_out = f' ({len(short)} with fewer than 3 reviews left out)' if short else ''
+print(f'Command: `python3 benchmarks/split_shift.py {path}`. {len(seqs)} users{left_out}.\n')
 print('| split | median / mean training count of the target | target never in training '
       '| (previous item -> target) seen in training | MostPop '
       + ' | '.join(f'R@{k} | N@{k}' for k in ks) + ' |')
@@ -99,6 +104,8 @@ for spec in args.ranks:
     with open(file) as f:
         for row in csv.DictReader(f, delimiter='\t'):
             back = 1 if row['split'] == 'test' else 2
+            if row['user'] not in seqs:
+                sys.exit(f"{file}: user {row['user']} is not in {path} (ranks of another dataset?)")
             seen, band = slice_of(row['user'], back)
             r = int(row['rank']) if row['rank'] else None
             gain = 1 / math.log2(r + 1) if r is not None and r <= 10 else 0.0
