@@ -97,14 +97,13 @@ double rounded(double v, int digits) {
 }  // namespace
 
 std::string EvalReport::to_json() const {
-  nlohmann::ordered_json j;
-  j["title"] = title;
-  j["dataset"] = dataset;
-  j["model"] = model;
-  j["id_map"] = id_map;
-  j["config"] = config;
-  j["notes"] = notes;
-  j["results"] = nlohmann::ordered_json::array();
+  nlohmann::ordered_json j = {{"title", title},
+                              {"dataset", dataset},
+                              {"model", model},
+                              {"id_map", id_map},
+                              {"config", config},
+                              {"notes", notes},
+                              {"results", nlohmann::ordered_json::array()}};
   for (const auto& r : results) {
     nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.metrics) metrics[k] = rounded(v, 6);

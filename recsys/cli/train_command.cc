@@ -255,10 +255,9 @@ int run_evaluate(const std::vector<std::string>& args) {
       mean /= values.size();
       for (double v : values) var += (v - mean) * (v - mean);
       const double sd = std::sqrt(var / (values.size() - 1));
-      std::ostringstream os;
-      os << std::fixed << std::setprecision(4) << mean << " +- " << sd;
-      std::cout << "  " << k << "  " << os.str() << "\n";
-      rep.notes["mean+-std " + k] = os.str();
+      const std::string text = format_fixed(mean, 4) + " +- " + format_fixed(sd, 4);
+      std::cout << "  " << k << "  " << text << "\n";
+      rep.notes["mean+-std " + k] = text;
     }
   }
   if (ranks_out.is_open()) {
