@@ -153,6 +153,12 @@ double accumulate_gradients(ModelAdapter& model, const std::vector<uint32_t>& ba
   return l;
 }
 
+// One line of the training log.
+struct EpochLog {
+  int64_t epoch = 0;      // 1-based count of finished epochs
+  double train_loss = 0;  // mean over the epoch's batches (or the part run in this process)
+};
+
 struct TrainerState {
   int64_t epoch = 0;  // epochs finished
   int64_t batch = 0;  // batches of the current epoch already done
@@ -322,7 +328,6 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   eval_config.precision = config.precision;
   auto validate = [&](EpochLog& log) {
     auto r = evaluate(*model, dataset, Split::kValidation, eval_config);
-    log.valid = r.metrics;
     const double ndcg = r.metrics.at("ndcg@10");
     RECSYS_LOG(Info) << "validation epoch " << log.epoch << " step " << state.step << " users "
                      << r.users << " R@10 " << format_fixed(r.metrics.at("recall@10"), 4)
@@ -439,15 +444,12 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       }
     }
     EpochLog log;
-    log.step = state.step;
     log.train_loss = epoch_batches ? epoch_loss / epoch_batches : 0;
-    log.samples_per_second = train_seconds > 0 ? samples_done / train_seconds : 0;
     if (stop_mid_epoch && state.batch < static_cast<int64_t>(batches.size())) {
       log.epoch = state.epoch;  // partial epoch
       if (state.stop_reason == "time_budget") validate(log);
       state.finished = true;
-      log.elapsed_seconds = state.elapsed = now_elapsed();
-      result.epochs.push_back(log);
+      state.elapsed = now_elapsed();
       save_checkpoint();
       break;
     }
@@ -463,8 +465,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       }
     }
     if (stop_mid_epoch) state.finished = true;
-    log.elapsed_seconds = state.elapsed = now_elapsed();
-    result.epochs.push_back(log);
+    state.elapsed = now_elapsed();
     save_checkpoint();
   }
   if (state.stop_reason.empty()) state.stop_reason = "max_epochs";
@@ -486,7 +487,6 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   result.best_valid_ndcg10 = state.best_metric;
   result.elapsed_seconds = state.elapsed;
   result.samples_per_second = train_seconds > 0 ? samples_done / train_seconds : 0;
-  result.num_train_samples = model->num_train_samples();
   result.num_parameters = model->num_parameters();
   result.stop_reason = state.stop_reason;
   RECSYS_LOG(Info) << "training stopped (" << state.stop_reason << ") after " << state.step

@@ -5,10 +5,8 @@
 // one progress line per interval.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "recsys/id_map.h"
 #include "recsys/types.h"
@@ -18,25 +16,14 @@
 
 namespace recsys::seqrec {
 
-struct EpochLog {
-  int64_t epoch = 0;  // 1-based count of finished epochs
-  int64_t step = 0;
-  double train_loss = 0;  // mean over the epoch's batches (or the part run in this process)
-  double samples_per_second = 0;
-  double elapsed_seconds = 0;           // training wall time so far (all sessions)
-  std::map<std::string, double> valid;  // empty when not evaluated
-};
-
 struct TrainResult {
   std::unique_ptr<Recommender> model;  // best weights when validation ran, else the last
-  std::vector<EpochLog> epochs;        // epochs run in this call
   int64_t steps = 0;                   // total optimizer steps (all sessions)
   int64_t best_epoch = 0;
   double best_valid_ndcg10 = -1;
   double elapsed_seconds = 0;     // all sessions
   double samples_per_second = 0;  // this session, training steps only
   double last_loss = 0;           // loss of the final step
-  uint64_t num_train_samples = 0;
   int64_t num_parameters = 0;
   std::string stop_reason;  // max_epochs | max_steps | time_budget | early_stopping
   bool resumed = false;
