@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of the recsys command line on the test fixtures: help, bad usage, --config
 # precedence, data prepare / stats / lookup, the store left by a failed ingest, and a tiny
-# index -> train -> evaluate run (per-user ranks, list options).
+# index -> train -> evaluate run (per-user ranks, list options) and benchmarks/train_curve.py on a
+# 3-epoch training log.
 # usage: cli_smoke_test.sh RECSYS_BINARY FIXTURES_DIR
 set -uo pipefail
 bin=$1
@@ -111,4 +112,14 @@ if [ "$users" -lt 1 ] || [ "$users" != "$reported" ]; then
 else
   echo "ok   ranks rows ($users test users)"
 fi
+# benchmarks/train_curve.py on the training log of a 3-epoch run (one validation per epoch).
+check "train 3 epochs" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck3" \
+  --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
+  --tiger.encoder-layers 1 --tiger.decoder-layers 1 --epochs 3 --batch-size 12 --eval-every 1 \
+  --patience 5 --no-test
+curve=$(dirname "$0")/../../benchmarks/train_curve.py
+check "train curve" 0 python3 "$curve" "tiny=$tmp/ck3" --target 0.99
+expect_in "curve fitted" "$tmp/out" "Fit over 3 validations (steps 3-9)"
+check "train curve, no log" 1 python3 "$curve" "tiny=$tmp/nothing"
+expect_in "curve names the log" "$tmp/err" "no training log at '$tmp/nothing'"
 exit $fail
