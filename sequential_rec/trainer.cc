@@ -250,14 +250,20 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     RECSYS_CHECK(saved.at("model") == model_config.model, "checkpoint '", config.out_dir,
                  "' holds a ", saved.at("model"), " model, not ", model_config.model);
     internal::check_identity(saved, model->identity(), config.out_dir);
-    internal::check_identity(saved, to_config_map(model_config), config.out_dir);
+    // The model's shape must match the weights; its dropout rate is a training setting.
+    ConfigMap settings = to_config_map(config), shape;
+    for (const auto& [k, v] : to_config_map(model_config)) {
+      const bool is_dropout = k.size() > 8 && k.compare(k.size() - 8, 8, ".dropout") == 0;
+      (is_dropout ? settings : shape)[k] = v;
+    }
+    internal::check_identity(saved, shape, config.out_dir);
     // Budgets and the thread count may change between sessions; anything else that changed makes
     // the continuation a different run from the one begun, so it is said out loud.
     static const std::set<std::string> kMayChange = {
         "train.device",      "train.threads",  "train.max_epochs", "train.max_steps",
         "train.max_minutes", "train.patience", "train.eval_every"};
     std::string changed;
-    for (const auto& [k, v] : to_config_map(config)) {
+    for (const auto& [k, v] : settings) {
       auto it = saved.find(k);
       if (kMayChange.count(k) || it == saved.end() || it->second == v) continue;
       changed += (changed.empty() ? "" : ", ") + k + " " + it->second + " -> " + v;

@@ -359,13 +359,25 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   train_recommender(ds, &map, tiny_tiger_config(), t);
   t.max_steps = 2;  // a budget: resumes silently
   t.lr = 1e-3;      // a setting: named
+  ModelConfig less_dropout = tiny_tiger_config();
+  less_dropout.tiger.dropout = 0.25;  // a setting too: the weights do not depend on it
   ::testing::internal::CaptureStderr();
-  auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
+  auto result = train_recommender(ds, &map, less_dropout, t);
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(result.resumed);
+  EXPECT_EQ(result.steps, 2);
   EXPECT_NE(err.find("changed training settings"), std::string::npos) << err;
   EXPECT_NE(err.find("train.lr 0.003 -> 0.001"), std::string::npos) << err;
+  EXPECT_NE(err.find("tiger.dropout 0 -> 0.25"), std::string::npos) << err;
   EXPECT_EQ(err.find("train.max_steps"), std::string::npos) << err;
+  // The checkpoint now says what the run continues with, so it loads as such.
+  EXPECT_EQ(read_checkpoint_config(dir.string()).at("tiger.dropout"), "0.25");
+  EXPECT_NO_THROW(load_recommender(dir.string(), &map));
+  // A change of shape is refused: the weights would not fit.
+  ModelConfig wider = less_dropout;
+  wider.tiger.d_ff = 128;
+  t.max_steps = 3;
+  EXPECT_THROW(train_recommender(ds, &map, wider, t), Error);
   fs::remove_all(dir);
 }
 
