@@ -136,8 +136,16 @@ std::string trained_precision(const ConfigMap& config) {
   return it != config.end() && it->second == "bf16" ? "bf16" : "fp32";
 }
 
+CheckpointWeights parse_checkpoint_weights(const std::string& name) {
+  if (name == "best") return CheckpointWeights::kBest;
+  if (name == "last") return CheckpointWeights::kLast;
+  RECSYS_THROW(ErrorCode::kInvalidArgument, "checkpoint weights must be best or last, got '", name,
+               "'");
+}
+
 std::unique_ptr<Recommender> load_recommender(const std::string& dir, const IdMap* map,
-                                              const std::string& device_name) {
+                                              const std::string& device_name,
+                                              CheckpointWeights which) {
   const ConfigMap saved = read_checkpoint_config(dir);
   const ModelConfig config = model_config_from_map(saved);
   auto num_items_it = saved.find("num_items");
@@ -148,7 +156,7 @@ std::unique_ptr<Recommender> load_recommender(const std::string& dir, const IdMa
   internal::check_identity(saved, model->identity(), dir);
   const fs::path best = fs::path(dir) / internal::kBestWeights;
   const fs::path last = fs::path(dir) / internal::kLastWeights;
-  const fs::path weights = fs::exists(best) ? best : last;
+  const fs::path weights = which == CheckpointWeights::kBest && fs::exists(best) ? best : last;
   internal::load_module(model->module(), weights.string(), device);
   RECSYS_LOG(Info) << "loaded " << config.model << " from " << weights.string() << " ("
                    << model->num_parameters() << " parameters)";

@@ -45,10 +45,17 @@ class Recommender {
   virtual int64_t num_parameters() const = 0;
 };
 
-// Loads the best (or, failing that, the last) weights of a checkpoint directory written by
-// train_recommender(). `map` must be the ID map the model was trained with (checked) for TIGER.
+// Which weights of a checkpoint directory to load: the best on validation (or, when the run never
+// validated, the last), or those of the last step saved.
+enum class CheckpointWeights { kBest, kLast };
+// "best" | "last"; throws kInvalidArgument otherwise.
+CheckpointWeights parse_checkpoint_weights(const std::string& name);
+
+// Loads the weights of a checkpoint directory written by train_recommender(). `map` must be the
+// ID map the model was trained with (checked) for TIGER.
 std::unique_ptr<Recommender> load_recommender(const std::string& checkpoint_dir, const IdMap* map,
-                                              const std::string& device = "cpu");
+                                              const std::string& device = "cpu",
+                                              CheckpointWeights weights = CheckpointWeights::kBest);
 
 // Sets the LibTorch intra-op thread count used by recommend() and training.
 void set_num_threads(int threads);

@@ -181,7 +181,8 @@ int run_train(const std::vector<std::string>& args) {
 }
 
 int run_evaluate(const std::vector<std::string>& args) {
-  std::string store_path, split_name = "both", report, ranks_path, device = "cpu", ks;
+  std::string store_path, split_name = "both", report, ranks_path, device = "cpu", ks,
+                          weights = "best";
   std::vector<std::string> checkpoints;
   int threads = 2;
   EvalConfig eval;
@@ -189,6 +190,8 @@ int run_evaluate(const std::vector<std::string>& args) {
   desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
       "checkpoint", po::value(&checkpoints)->multitoken()->required(),
       "checkpoint directory; several (e.g. one per seed) report mean and spread")(
+      "weights", po::value(&weights)->default_value(weights),
+      "best (on validation) | last (the last checkpointed step)")(
       "split", po::value(&split_name)->default_value(split_name), "validation | test | both")(
       "device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N")(
       "threads", po::value(&threads)->default_value(threads), "LibTorch intra-op threads")(
@@ -209,6 +212,7 @@ int run_evaluate(const std::vector<std::string>& args) {
     splits.push_back(seqrec::Split::kValidation);
   if (split_name == "test" || split_name == "both") splits.push_back(seqrec::Split::kTest);
   RECSYS_CHECK(!splits.empty(), "--split must be validation, test or both");
+  const auto which = seqrec::parse_checkpoint_weights(weights);
   seqrec::set_num_threads(threads);
   auto store = storage::Store::open(store_path);
   const Dataset dataset = store->load_dataset();
@@ -225,7 +229,7 @@ int run_evaluate(const std::vector<std::string>& args) {
     const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(ckpt);
     auto it = saved.find("map.name");
     auto map = load_map(*store, it == saved.end() ? "" : it->second);
-    auto model = seqrec::load_recommender(ckpt, map ? &*map : nullptr, device);
+    auto model = seqrec::load_recommender(ckpt, map ? &*map : nullptr, device, which);
     EvalConfig ckpt_eval = eval;
     if (!precision_given) ckpt_eval.precision = seqrec::trained_precision(saved);
     rep.model = model->name();
@@ -247,6 +251,7 @@ int run_evaluate(const std::vector<std::string>& args) {
     }
   }
   rep.notes["checkpoints"] = std::to_string(checkpoints.size());
+  rep.notes["weights"] = weights;
   if (checkpoints.size() > 1) {
     std::cout << "mean +- std over " << checkpoints.size() << " checkpoints:\n";
     for (const auto& [k, values] : per_metric) {
@@ -269,13 +274,16 @@ int run_evaluate(const std::vector<std::string>& args) {
 }
 
 int run_recommend(const std::vector<std::string>& args) {
-  std::string store_path, checkpoint, user, history, device = "cpu", precision = "fp32";
+  std::string store_path, checkpoint, user, history, device = "cpu", precision = "fp32",
+                                                     weights = "best";
   size_t k = 10;
   int64_t beam = 20;
   bool exclude = false;
   po::options_description desc("recsys recommend");
   desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
       "checkpoint", po::value(&checkpoint)->required(), "checkpoint directory")(
+      "weights", po::value(&weights)->default_value(weights),
+      "best (on validation) | last (the last checkpointed step)")(
       "user", po::value(&user), "user external id: recommend after the whole history")(
       "history", po::value(&history), "comma-separated item external ids (ASINs), oldest first")(
       "k", po::value(&k)->default_value(k), "how many items")(
@@ -291,11 +299,12 @@ int run_recommend(const std::vector<std::string>& args) {
     return 0;
   RECSYS_CHECK(vm.count("user") + vm.count("history") == 1,
                "give exactly one of --user, --history");
+  const auto which = seqrec::parse_checkpoint_weights(weights);
   auto store = storage::Store::open(store_path);
   const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
   auto it = saved.find("map.name");
   auto map = load_map(*store, it == saved.end() ? "" : it->second);
-  auto model = seqrec::load_recommender(checkpoint, map ? &*map : nullptr, device);
+  auto model = seqrec::load_recommender(checkpoint, map ? &*map : nullptr, device, which);
   seqrec::Query query;
   if (vm.count("user")) {
     auto idx = store->find_user(user);

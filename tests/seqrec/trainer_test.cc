@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "recsys/error.h"
@@ -378,6 +379,31 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   wider.tiger.d_ff = 128;
   t.max_steps = 3;
   EXPECT_THROW(train_recommender(ds, &map, wider, t), Error);
+  fs::remove_all(dir);
+}
+
+TEST(TrainerTest, LoadsTheWeightsAskedFor) {
+  Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  TrainConfig t = quick_train_config();
+  t.max_epochs = 1;  // one validation: best.pt and last.pt
+  const fs::path dir = temp_dir("weights");
+  t.out_dir = dir.string();
+  train_recommender(ds, &map, tiny_tiger_config(), t);
+  ASSERT_TRUE(fs::exists(dir / "best.pt") && fs::exists(dir / "last.pt"));
+  { std::ofstream(dir / "last.pt", std::ios::trunc) << "not weights"; }
+  EXPECT_NO_THROW(load_recommender(dir.string(), &map, "cpu", CheckpointWeights::kBest));
+  EXPECT_THROW(load_recommender(dir.string(), &map, "cpu", CheckpointWeights::kLast), Error);
+  fs::remove(dir / "last.pt");
+  try {
+    load_recommender(dir.string(), &map, "cpu", CheckpointWeights::kLast);
+    ADD_FAILURE() << "loaded weights that are not there";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("last.pt"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(parse_checkpoint_weights("last"), CheckpointWeights::kLast);
+  EXPECT_THROW(parse_checkpoint_weights("worst"), Error);
   fs::remove_all(dir);
 }
 
