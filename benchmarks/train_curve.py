@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Validation curve of one or more `recsys train` runs, with a log-linear fit and its extrapolation.
 
-Reads each run's train_log.jsonl (one line per validation: epoch, step, train_loss,
-elapsed_seconds, valid_<metric>@K) and prints Markdown: the curve (every --every-th validation) and
+Reads each run's train_log.jsonl (one line per validation: epoch, step, train_loss, lr,
+samples_per_s, elapsed_seconds, valid_<metric>@K; one per resume with changed settings:
+resumed_at_step, epoch, changed) and prints Markdown, the setting changes included: the curve (every --every-th validation) and
 a least-squares fit  metric = a + b * ln(step)  over the validations at step >= --fit-from. With
 --target, the fit is solved for the step at which it reaches each target value. The fit is a
 description of the measured range, not a law: quote the extrapolation as such.
@@ -42,12 +43,16 @@ def read_run(spec, metric):
         sys.exit(f"train_curve.py: no training log at '{log}'")
     key = "valid_" + metric
     by_step = {}
+    changes = []  # (step, epoch, {setting: [old, new]})
     with open(log) as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
+                if "resumed_at_step" in row:
+                    changes.append((int(row["resumed_at_step"]), int(row["epoch"]), row["changed"]))
+                    continue
                 point = (int(row["epoch"]), float(row["elapsed_seconds"]), float(row[key]))
                 by_step[int(row["step"])] = point  # a resumed run may repeat a step: keep the last
             except (ValueError, KeyError) as e:
@@ -55,7 +60,7 @@ def read_run(spec, metric):
     if not by_step:
         sys.exit(f"train_curve.py: '{log}' has no validation lines")
     points = [(s, *by_step[s]) for s in sorted(by_step)]  # (step, epoch, elapsed, value)
-    return label, log, points, parse_skip(skip)
+    return label, log, points, changes, parse_skip(skip)
 
 
 def fit(points):
@@ -87,12 +92,15 @@ def main():
 
     print(f"# Validation {args.metric} against training steps\n")
     for spec in args.runs:
-        label, log, points, skip = read_run(spec, args.metric)
+        label, log, points, changes, skip = read_run(spec, args.metric)
         best = max(points, key=lambda p: p[3])
         print(f"## {label} (`{log}`)\n")
         print(f"{len(points)} validations, last at step {points[-1][0]:,} (epoch {points[-1][1]}, "
               f"{points[-1][2] / 60:.0f} min elapsed); best {best[3]:.4f} at step {best[0]:,} "
               f"(epoch {best[1]}).\n")
+        for step, epoch, changed in changes:
+            text = ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in changed.items())
+            print(f"Resumed at step {step:,} (epoch {epoch}) with changed settings: {text}.\n")
         print(f"| epoch | step | elapsed (min) | {args.metric} |")
         print("|---|---|---|---|")
         for i, (step, epoch, elapsed, value) in enumerate(points):

@@ -155,8 +155,9 @@ double accumulate_gradients(ModelAdapter& model, const std::vector<uint32_t>& ba
 
 // One line of the training log.
 struct EpochLog {
-  int64_t epoch = 0;      // 1-based count of finished epochs
-  double train_loss = 0;  // mean over the epoch's batches (or the part run in this process)
+  int64_t epoch = 0;              // 1-based count of finished epochs
+  double train_loss = 0;          // mean over the epoch's batches (or the part run in this process)
+  double samples_per_second = 0;  // the epoch's training steps (the part run in this process)
 };
 
 struct TrainerState {
@@ -242,6 +243,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
 
   TrainerState state;
   TrainResult result;
+  nlohmann::ordered_json changed_settings = nlohmann::ordered_json::object();  // key: [old, new]
   const bool use_dir = !config.out_dir.empty();
   const fs::path dir(config.out_dir);
   auto path = [&](const char* name) { return (dir / name).string(); };
@@ -267,6 +269,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       auto it = saved.find(k);
       if (kMayChange.count(k) || it == saved.end() || it->second == v) continue;
       changed += (changed.empty() ? "" : ", ") + k + " " + it->second + " -> " + v;
+      changed_settings[k] = {it->second, v};
     }
     if (!changed.empty()) {
       RECSYS_LOG(Warning) << "resuming " << config.out_dir
@@ -298,8 +301,15 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   } else if (use_dir) {
     fs::create_directories(dir);
   }
-  if (use_dir)
+  if (use_dir) {
     internal::write_text_file(path(internal::kConfigFile), write_config_lines(ckpt_config));
+    // The training log says where a run continued under other settings.
+    if (!changed_settings.empty()) {
+      nlohmann::ordered_json line = {
+          {"resumed_at_step", state.step}, {"epoch", state.epoch}, {"changed", changed_settings}};
+      std::ofstream(path(internal::kTrainLog), std::ios::app) << line.dump() << "\n";
+    }
+  }
 
   auto save_checkpoint = [&]() {
     if (!use_dir) return;
@@ -348,10 +358,13 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       ++state.bad_evals;
     }
     if (use_dir) {
-      nlohmann::ordered_json line = {{"epoch", log.epoch},
-                                     {"step", state.step},
-                                     {"train_loss", log.train_loss},
-                                     {"elapsed_seconds", state.elapsed}};
+      nlohmann::ordered_json line = {
+          {"epoch", log.epoch},
+          {"step", state.step},
+          {"train_loss", log.train_loss},
+          {"lr", learning_rate(config, std::max<int64_t>(state.step, 1))},
+          {"samples_per_s", log.samples_per_second},
+          {"elapsed_seconds", state.elapsed}};
       for (const auto& [k, v] : r.metrics) line["valid_" + k] = v;
       std::ofstream out(path(internal::kTrainLog), std::ios::app);
       out << line.dump() << "\n";
@@ -388,8 +401,9 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     }
     auto batches = internal::plan_epoch(model->num_train_samples(), config.seed, state.epoch,
                                         config.batch_size);
-    double epoch_loss = 0;
+    double epoch_loss = 0, epoch_seconds = 0;
     int64_t epoch_batches = 0;
+    uint64_t epoch_samples = 0;
     bool stop_mid_epoch = false;
     for (size_t b = static_cast<size_t>(state.batch); b < batches.size(); ++b) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -416,8 +430,10 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       ++interval_batches;
       interval_samples += batches[b].size();
       samples_done += batches[b].size();
+      epoch_samples += batches[b].size();
       const auto t1 = std::chrono::steady_clock::now();
       train_seconds += std::chrono::duration<double>(t1 - t0).count();
+      epoch_seconds += std::chrono::duration<double>(t1 - t0).count();
       state.elapsed = now_elapsed();
       if (std::chrono::duration<double>(t1 - last_log).count() >= config.log_interval_seconds) {
         const double rate =
@@ -451,6 +467,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     }
     EpochLog log;
     log.train_loss = epoch_batches ? epoch_loss / epoch_batches : 0;
+    log.samples_per_second = epoch_seconds > 0 ? epoch_samples / epoch_seconds : 0;
     if (stop_mid_epoch && state.batch < static_cast<int64_t>(batches.size())) {
       log.epoch = state.epoch;  // partial epoch
       if (state.stop_reason == "time_budget") validate(log);

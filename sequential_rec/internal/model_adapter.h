@@ -82,7 +82,8 @@ inline constexpr const char* kLastWeights = "last.pt";    // weights at the last
 inline constexpr const char* kBestWeights = "best.pt";    // best validation NDCG@10
 inline constexpr const char* kOptimizerFile = "optimizer.pt";
 inline constexpr const char* kRngFile = "rng.pt";            // torch CPU generator state
-inline constexpr const char* kTrainLog = "train_log.jsonl";  // one line per evaluation
+// One JSON line per validation, and one per resume with changed settings ("resumed_at_step").
+inline constexpr const char* kTrainLog = "train_log.jsonl";
 
 // Writes via a temporary file and a rename, so a crash never leaves a torn file.
 void save_module(torch::nn::Module& module, const std::string& path);

@@ -122,9 +122,14 @@ check "train 3 epochs" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/
   --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
   --tiger.encoder-layers 1 --tiger.decoder-layers 1 --epochs 3 --batch-size 12 --eval-every 1 \
   --patience 5 --no-test
+check "resume, 4th epoch at another lr" 0 "$bin" train --store "$tmp/q" --map random \
+  --out "$tmp/ck3" --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
+  --tiger.encoder-layers 1 --tiger.decoder-layers 1 --epochs 4 --batch-size 12 --eval-every 1 \
+  --patience 5 --no-test --lr 0.01
 curve=$(dirname "$0")/../../benchmarks/train_curve.py
-check "train curve" 0 python3 "$curve" "tiny=$tmp/ck3" --target 0.99
-expect_in "curve fitted" "$tmp/out" "Fit over 3 validations (steps 3-9)"
+check "train curve" 0 python3 "$curve" "tiny=$tmp/ck3:4" --target 0.99
+expect_in "curve names the change" "$tmp/out" "Resumed at step 9 (epoch 3) with changed settings: train.lr 0.002 -> 0.01"
+expect_in "curve fitted" "$tmp/out" "Fit over 3 validations (steps 3-9, epochs 4 left out)"
 check "train curve, no log" 1 python3 "$curve" "tiny=$tmp/nothing"
 expect_in "curve names the log" "$tmp/err" "no training log at '$tmp/nothing'"
 exit $fail

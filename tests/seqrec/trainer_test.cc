@@ -371,6 +371,16 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   EXPECT_NE(err.find("train.lr 0.003 -> 0.001"), std::string::npos) << err;
   EXPECT_NE(err.find("tiger.dropout 0 -> 0.25"), std::string::npos) << err;
   EXPECT_EQ(err.find("train.max_steps"), std::string::npos) << err;
+  {  // and the training log records them
+    std::ifstream log(dir / "train_log.jsonl");
+    std::string line;
+    ASSERT_TRUE(std::getline(log, line));
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["resumed_at_step"], 1);
+    EXPECT_EQ(j["changed"]["train.lr"], nlohmann::json({"0.003", "0.001"}));
+    EXPECT_EQ(j["changed"]["tiger.dropout"], nlohmann::json({"0", "0.25"}));
+    EXPECT_FALSE(j["changed"].contains("train.max_steps"));
+  }
   // The checkpoint now says what the run continues with, so it loads as such.
   EXPECT_EQ(read_checkpoint_config(dir.string()).at("tiger.dropout"), "0.25");
   EXPECT_NO_THROW(load_recommender(dir.string(), &map));
@@ -391,6 +401,18 @@ TEST(TrainerTest, LoadsTheWeightsAskedFor) {
   t.out_dir = dir.string();
   train_recommender(ds, &map, tiny_tiger_config(), t);
   ASSERT_TRUE(fs::exists(dir / "best.pt") && fs::exists(dir / "last.pt"));
+  {  // one validation line in the training log
+    std::ifstream log(dir / "train_log.jsonl");
+    std::string line;
+    ASSERT_TRUE(std::getline(log, line));
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["epoch"], 1);
+    EXPECT_GT(j["step"].get<int>(), 0);
+    EXPECT_GT(j["lr"].get<double>(), 0);
+    EXPECT_GT(j["samples_per_s"].get<double>(), 0);
+    EXPECT_TRUE(j.contains("valid_ndcg@10"));
+    EXPECT_FALSE(std::getline(log, line));
+  }
   { std::ofstream(dir / "last.pt", std::ios::trunc) << "not weights"; }
   EXPECT_NO_THROW(load_recommender(dir.string(), &map, "cpu", CheckpointWeights::kBest));
   EXPECT_THROW(load_recommender(dir.string(), &map, "cpu", CheckpointWeights::kLast), Error);
