@@ -20,7 +20,8 @@ class SeqrecBackend : public server::RecommendBackend {
  public:
   // `precision` empty: the precision the checkpoint was trained in.
   SeqrecBackend(const std::string& checkpoint, const storage::Store& store,
-                const std::string& device, const std::string& precision) {
+                const std::string& device, const std::string& precision,
+                seqrec::CheckpointWeights weights) {
     const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
     precision_ = precision.empty() ? seqrec::trained_precision(saved) : precision;
     seqrec::check_precision(precision_);
@@ -31,7 +32,7 @@ class SeqrecBackend : public server::RecommendBackend {
                      "' was trained on ID map '", it->second, "', which the store does not have");
       map_ = std::make_unique<IdMap>(std::move(*map));
     }
-    model_ = seqrec::load_recommender(checkpoint, map_.get(), device);
+    model_ = seqrec::load_recommender(checkpoint, map_.get(), device, weights);
     const uint64_t store_items = store.stats().num_items;
     RECSYS_CHECK(model_->num_items() == store_items, "the model in '", checkpoint, "' knows ",
                  model_->num_items(), " items, the store has ", store_items);
@@ -68,10 +69,12 @@ class SeqrecBackend : public server::RecommendBackend {
 int run_serve(const std::vector<std::string>& args) {
   server::ServerOptions options;
   options.handle_signals = true;
-  std::string store_path, model_path, device = "cpu", precision;
+  std::string store_path, model_path, device = "cpu", precision, weights = "best";
   po::options_description desc("recsys serve");
   desc.add_options()("store", po::value(&store_path)->required(), "store directory (read-only)")(
       "model", po::value(&model_path), "recommender checkpoint directory (enables /v1/recommend)")(
+      "weights", po::value(&weights)->default_value(weights),
+      "best (on validation) | last (the last checkpointed step) of --model")(
       "device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N")(
       "precision", po::value(&precision),
       "fp32 | bf16 for the model; default: the precision it was trained in");
@@ -89,7 +92,8 @@ int run_serve(const std::vector<std::string>& args) {
   server::StoreProvider store(store_path);
   std::shared_ptr<server::RecommendBackend> model;
   if (!model_path.empty()) {
-    model = std::make_shared<SeqrecBackend>(model_path, *store.current()->store, device, precision);
+    model = std::make_shared<SeqrecBackend>(model_path, *store.current()->store, device, precision,
+                                            seqrec::parse_checkpoint_weights(weights));
   } else {
     RECSYS_LOG(Info) << "no --model: POST /v1/recommend answers 503";
   }

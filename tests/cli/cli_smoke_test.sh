@@ -117,6 +117,9 @@ check "evaluate last weights" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$
 expect_in "report says last" "$tmp/rep_last.json" '"weights": "last"'
 check "bad --weights" 2 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" --weights worst
 expect_in "bad --weights named" "$tmp/err" "best or last, got 'worst'"
+check "serve, bad --weights" 2 "$bin" serve --store "$tmp/q" --model "$tmp/ck" --port 0 \
+  --weights worst
+expect_in "serve names the choices" "$tmp/err" "best or last, got 'worst'"
 # benchmarks/train_curve.py on the training log of a 3-epoch run (one validation per epoch).
 check "train 3 epochs" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck3" \
   --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
