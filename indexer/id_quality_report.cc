@@ -145,6 +145,33 @@ IdQualityReport make_id_quality_report(const IdMap& map, const std::vector<ItemR
   return r;
 }
 
+std::vector<std::string> IdQualityReport::warnings() const {
+  // Above this share of items, the suffix (an arbitrary order within a group) carries most of the
+  // identity, and a generative model can only guess it.
+  constexpr double kMaxCollisionRate = 0.5;
+  // Below this share of the codes a position could use (at most one per item), the position has
+  // collapsed onto a few codes.
+  constexpr double kMinFirstLevelUsage = 0.5;
+  std::vector<std::string> out;
+  if (code_levels > 0 && collisions.collision_rate() > kMaxCollisionRate) {
+    out.push_back(fixed(100 * collisions.collision_rate(), 1) +
+                  "% of items share all their codes with other items and are told apart only by "
+                  "the collision suffix (largest group " +
+                  std::to_string(collisions.largest_group) +
+                  "): a generative recommender has to guess among them");
+  }
+  if (!levels.empty() && levels[0].position < code_levels) {
+    const LevelUsage& first = levels[0];
+    const uint64_t usable = std::min<uint64_t>(first.vocab, num_items);
+    if (usable > 1 && static_cast<double>(first.used) < kMinFirstLevelUsage * usable) {
+      out.push_back("position 1 uses " + std::to_string(first.used) + " of its " +
+                    std::to_string(first.vocab) + " codes (perplexity " +
+                    fixed(first.perplexity, 1) + "): the first code separates few groups");
+    }
+  }
+  return out;
+}
+
 std::string IdQualityReport::to_json(int indent) const {
   nlohmann::json j;
   j["name"] = name;
@@ -182,6 +209,7 @@ std::string IdQualityReport::to_json(int indent) const {
     for (const auto& [c, n] : e.categories) x["categories"].push_back({c, n});
     j["examples"].push_back(std::move(x));
   }
+  j["warnings"] = warnings();
   return j.dump(indent);
 }
 
@@ -225,6 +253,9 @@ std::string IdQualityReport::to_table() const {
     for (const auto& [c, n] : e.categories) os << " " << c << "(" << n << ")";
     os << "\n";
   }
+  const auto warn = warnings();
+  if (!warn.empty()) os << "\n";
+  for (const auto& w : warn) os << "warning: " << w << "\n";
   return os.str();
 }
 

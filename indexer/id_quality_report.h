@@ -63,6 +63,11 @@ struct IdQualityReport {
   std::vector<CategoryAgreement> first_code_vs_categories;
   std::vector<CodeExample> examples;
 
+  // Signs that the map is weak for generative retrieval, one sentence each (none: empty): most
+  // items told apart only by the arbitrary collision suffix, or a first position that leaves most
+  // of its codes unused. to_table() prints them last; to_json() lists them under "warnings".
+  std::vector<std::string> warnings() const;
+
   std::string to_table() const;
   std::string to_json(int indent = 2) const;
 };

@@ -49,6 +49,31 @@ TEST(IdQualityReportTest, CountsCollisionsUsageAndCategoryAgreement) {
   EXPECT_EQ(j["collisions"]["largest_group"], 2);
   EXPECT_EQ(j["levels"].size(), 3u);
   EXPECT_NE(r.to_table().find("AMI"), std::string::npos);
+  // Half the items colliding and half the first-level codes used: at the thresholds, no warning.
+  EXPECT_TRUE(r.warnings().empty());
+  EXPECT_TRUE(j["warnings"].empty());
+  EXPECT_EQ(r.to_table().find("warning"), std::string::npos);
+}
+
+TEST(IdQualityReportTest, WarnsWhenTheSuffixCarriesMostIdentityAndTheFirstCodeCollapsed) {
+  // Eight items, first position of 8 codes: one code for seven items, five of them in one group.
+  std::vector<ItemRecord> items(8, item("Lipstick", "Makeup", "Lips"));
+  const IdMap map = make_id_map(
+      "t", "test", {{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 1}, {0, 1}, {1, 0}}, {8, 2});
+  const IdQualityReport r = make_id_quality_report(map, items);
+  const auto w = r.warnings();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NE(w[0].find("87.5% of items"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("largest group 5"), std::string::npos) << w[0];
+  EXPECT_NE(w[1].find("position 1 uses 2 of its 8 codes"), std::string::npos) << w[1];
+  EXPECT_NE(r.to_table().find("warning: 87.5% of items"), std::string::npos);
+  const auto j = nlohmann::json::parse(r.to_json());
+  ASSERT_EQ(j["warnings"].size(), 2u);
+  EXPECT_EQ(j["warnings"][1], w[1]);
+
+  // A small catalogue cannot use a large codebook: usage counts against the item count.
+  const IdMap small = make_id_map("s", "test", {{0}, {1}, {2}}, {256});
+  EXPECT_TRUE(make_id_quality_report(small, std::vector<ItemRecord>(3)).warnings().empty());
 }
 
 TEST(IdQualityReportTest, RejectsItemCountMismatch) {
