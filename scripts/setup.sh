@@ -16,7 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libsimdjson-dev nlohmann-json3-dev libsentencepiece-dev
   r-cran-dslabs r-base-core
-  wrk python3
+  wrk python3 python3-torch
 )
 
 missing=()
