@@ -9,8 +9,10 @@ selects checkpoints and stops on). For every pair of checkpoints it prints the p
 on the users both have, with its standard error and a normal 95% interval: a difference whose
 interval holds 0 is not told apart from noise on this test set.
 
-usage: benchmarks/compare_ranks.py RANKS.tsv [...] [--label CHECKPOINT=NAME ...] [--ks 5,10]
-                                   [--subset 2000]
+usage: benchmarks/compare_ranks.py [PREFIX=]RANKS.tsv [...] [--label CHECKPOINT=NAME ...]
+                                   [--ks 5,10] [--subset 2000]
+  PREFIX names the runs of that file (e.g. last=ranks_last.tsv best=ranks_best.tsv when the same
+  checkpoints were evaluated with --weights last and best).
 """
 import argparse
 import collections
@@ -20,7 +22,7 @@ import math
 import sys
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-ap.add_argument('files', nargs='+', metavar='RANKS.tsv')
+ap.add_argument('files', nargs='+', metavar='[PREFIX=]RANKS.tsv')
 ap.add_argument('--label', action='append', default=[], metavar='CHECKPOINT=NAME',
                 help='short name for a checkpoint directory in the tables')
 ap.add_argument('--ks', default='5,10', help='cut-offs (default 5,10)')
@@ -32,7 +34,8 @@ labels = dict(spec.split('=', 1) for spec in args.label)
 
 # gains[(checkpoint, split)][user] = {metric: value}
 gains = collections.defaultdict(dict)
-for path in args.files:
+for spec in args.files:
+    prefix, path = spec.split('=', 1) if '=' in spec else ('', spec)
     with open(path) as f:
         reader = csv.DictReader(f, delimiter='\t')
         missing = {'checkpoint', 'split', 'user', 'rank'} - set(reader.fieldnames or [])
@@ -50,7 +53,8 @@ for path in args.files:
                 hit = rank is not None and rank <= k
                 g[f'R@{k}'] = 1.0 if hit else 0.0
                 g[f'N@{k}'] = 1.0 / math.log2(rank + 1) if hit else 0.0
-            key = (labels.get(row['checkpoint'], row['checkpoint']), row['split'])
+            name = labels.get(row['checkpoint'], row['checkpoint'])
+            key = (f'{prefix} {name}' if prefix else name, row['split'])
             if row['user'] in gains[key]:
                 sys.exit(f"{path}:{line}: user {row['user']} appears twice for {key}")
             gains[key][row['user']] = g
