@@ -1,5 +1,6 @@
 #include "sequential_rec/evaluator.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -107,14 +108,17 @@ std::string EvalReport::to_json() const {
   for (const auto& r : results) {
     nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.metrics) metrics[k] = rounded(v, 6);
-    j["results"].push_back({{"split", r.split},
-                            {"users", r.users},
-                            {"seconds", rounded(r.seconds, 2)},
-                            {"users_per_second", rounded(r.users_per_second, 1)},
-                            {"exclude_history", r.exclude_history},
-                            {"beam_size", r.beam_size},
-                            {"precision", r.precision},
-                            {"metrics", std::move(metrics)}});
+    nlohmann::ordered_json entry;
+    if (!r.checkpoint.empty()) entry["checkpoint"] = r.checkpoint;
+    entry.update(nlohmann::ordered_json{{"split", r.split},
+                                        {"users", r.users},
+                                        {"seconds", rounded(r.seconds, 2)},
+                                        {"users_per_second", rounded(r.users_per_second, 1)},
+                                        {"exclude_history", r.exclude_history},
+                                        {"beam_size", r.beam_size},
+                                        {"precision", r.precision},
+                                        {"metrics", std::move(metrics)}});
+    j["results"].push_back(std::move(entry));
   }
   // Replace, not throw, on invalid UTF-8 (a store or checkpoint path is arbitrary bytes).
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
@@ -126,16 +130,22 @@ std::string EvalReport::to_markdown() const {
   os << "- dataset: " << dataset << "\n- model: " << model << "\n";
   if (!id_map.empty()) os << "- ID map: " << id_map << "\n";
   for (const auto& [k, v] : notes) os << "- " << k << ": " << v << "\n";
-  os << "\n| split | users | history excluded | precision | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 "
+  // A report over several checkpoints (e.g. one per seed) names each row's checkpoint.
+  const bool named = std::any_of(results.begin(), results.end(),
+                                 [](const EvalResult& r) { return !r.checkpoint.empty(); });
+  os << "\n|" << (named ? " checkpoint |" : "")
+     << " split | users | history excluded | precision | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 "
         "| seconds |\n";
-  os << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  os << (named ? "|---" : "") << "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : results) {
     auto get = [&](const std::string& k) {
       auto it = r.metrics.find(k);
       return it == r.metrics.end() ? std::string("-") : format_fixed(it->second, 4);
     };
-    os << "| " << r.split << " | " << r.users << " | " << (r.exclude_history ? "yes" : "no")
-       << " | " << r.precision << " | " << get("recall@5") << " | " << get("ndcg@5") << " | "
+    os << "| ";
+    if (named) os << r.checkpoint << " | ";
+    os << r.split << " | " << r.users << " | " << (r.exclude_history ? "yes" : "no") << " | "
+       << r.precision << " | " << get("recall@5") << " | " << get("ndcg@5") << " | "
        << get("recall@10") << " | " << get("ndcg@10") << " | " << get("recall@20") << " | "
        << get("ndcg@20") << " | " << format_fixed(r.seconds, 1) << " |\n";
   }

@@ -38,6 +38,7 @@ struct EvalResult {
   bool exclude_history = false;
   int64_t beam_size = 0;
   std::string precision;  // of the decoding: fp32 | bf16
+  std::string checkpoint;       // the evaluated checkpoint when a report holds several; else empty
   std::vector<UserRank> ranks;  // per user, in query order (for slicing and significance tests)
 };
 

@@ -247,6 +247,7 @@ int run_evaluate(const std::vector<std::string>& args) {
         ranks_out << '\n';
       }
       r.ranks.clear();  // the report keeps the aggregates only
+      if (checkpoints.size() > 1) r.checkpoint = ckpt;
       rep.results.push_back(std::move(r));
     }
   }

@@ -135,4 +135,17 @@ expect_in "curve names the change" "$tmp/out" "Resumed at step 9 (epoch 3) with 
 expect_in "curve fitted" "$tmp/out" "Fit over 3 validations (steps 3-9, epochs 4 left out)"
 check "train curve, no log" 1 python3 "$curve" "tiny=$tmp/nothing"
 expect_in "curve names the log" "$tmp/err" "no training log at '$tmp/nothing'"
+# Two checkpoints in one evaluation (e.g. one per seed): mean and spread, rows named by checkpoint;
+# benchmarks/compare_ranks.py on their per-user ranks.
+check "evaluate two checkpoints" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" \
+  "$tmp/ck3" --split test --ranks "$tmp/ranks2.tsv" --report "$tmp/rep2"
+expect_in "mean and spread" "$tmp/out" "mean +- std over 2 checkpoints"
+expect_in "report row names its checkpoint" "$tmp/rep2.md" "| $tmp/ck3 | test |"
+compare=$(dirname "$0")/../../benchmarks/compare_ranks.py
+check "compare ranks" 0 python3 "$compare" "$tmp/ranks2.tsv" --label "$tmp/ck=one" \
+  --label "$tmp/ck3=three" --subset 5
+expect_in "compare: per run" "$tmp/out" "| three | test | 12 |"
+expect_in "compare: paired" "$tmp/out" "| one | three | test | 12 |"
+check "compare ranks, not a ranks file" 1 python3 "$compare" "$tmp/rep2.md"
+expect_in "compare names the file" "$tmp/err" "not a ranks file of recsys evaluate"
 exit $fail

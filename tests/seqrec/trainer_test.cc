@@ -345,6 +345,12 @@ TEST(TrainerTest, CheckpointsAndReportsStateTheirPrecision) {
   EXPECT_EQ(json["results"][0]["precision"], "bf16");
   EXPECT_EQ(json["results"][0]["users"], 20);
   EXPECT_EQ(json["results"][0]["metrics"].size(), 6u);  // recall and NDCG at 5, 10, 20
+  EXPECT_FALSE(json["results"][0].contains("checkpoint"));
+  // Several checkpoints in one report: each row names its own.
+  report.results[0].checkpoint = "runs/s1";
+  EXPECT_NE(report.to_markdown().find("| runs/s1 | test | 20 | no | bf16 |"), std::string::npos)
+      << report.to_markdown();
+  EXPECT_EQ(nlohmann::json::parse(report.to_json())["results"][0]["checkpoint"], "runs/s1");
   report.dataset = "store \xff";  // not UTF-8 (paths are bytes): replaced, not thrown
   EXPECT_EQ(nlohmann::json::parse(report.to_json())["dataset"], "store \xef\xbf\xbd");
   fs::remove_all(dir);
