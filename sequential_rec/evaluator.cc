@@ -108,17 +108,15 @@ std::string EvalReport::to_json() const {
   for (const auto& r : results) {
     nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.metrics) metrics[k] = rounded(v, 6);
-    nlohmann::ordered_json entry;
-    if (!r.checkpoint.empty()) entry["checkpoint"] = r.checkpoint;
-    entry.update(nlohmann::ordered_json{{"split", r.split},
-                                        {"users", r.users},
-                                        {"seconds", rounded(r.seconds, 2)},
-                                        {"users_per_second", rounded(r.users_per_second, 1)},
-                                        {"exclude_history", r.exclude_history},
-                                        {"beam_size", r.beam_size},
-                                        {"precision", r.precision},
-                                        {"metrics", std::move(metrics)}});
-    j["results"].push_back(std::move(entry));
+    j["results"].push_back({{"split", r.split},
+                            {"users", r.users},
+                            {"seconds", rounded(r.seconds, 2)},
+                            {"users_per_second", rounded(r.users_per_second, 1)},
+                            {"exclude_history", r.exclude_history},
+                            {"beam_size", r.beam_size},
+                            {"precision", r.precision},
+                            {"metrics", std::move(metrics)}});
+    if (!r.checkpoint.empty()) j["results"].back()["checkpoint"] = r.checkpoint;
   }
   // Replace, not throw, on invalid UTF-8 (a store or checkpoint path is arbitrary bytes).
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
