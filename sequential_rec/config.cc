@@ -1,5 +1,7 @@
 #include "sequential_rec/config.h"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "recsys/error.h"
@@ -50,7 +52,28 @@ void TrainConfig::validate() const {
                "warmup, epochs, steps and minutes must be non-negative");
   RECSYS_CHECK(patience > 0 && eval_every > 0 && eval_users >= 0 && length_groups > 0,
                "patience, eval_every, length_groups must be positive");
+  RECSYS_CHECK(cooldown_steps >= 0, "cooldown steps must be non-negative, got ", cooldown_steps);
+  RECSYS_CHECK(cooldown_steps == 0 || (max_steps > 0 && cooldown_steps <= max_steps),
+               "a cooldown of ", cooldown_steps,
+               " steps needs a step budget at least as long (max_steps ", max_steps,
+               "): the cooldown ends at max_steps");
   eval.validate();
+}
+
+double learning_rate(const TrainConfig& c, int64_t step) {
+  double lr;
+  if (c.schedule == "constant") {
+    lr = c.warmup_steps > 0 && step < c.warmup_steps ? c.lr * step / c.warmup_steps : c.lr;
+  } else {
+    const double w = static_cast<double>(std::max<int64_t>(c.warmup_steps, 1));
+    const double s = static_cast<double>(step);
+    lr = c.lr * std::min(s / w, std::sqrt(w / s));
+  }
+  const int64_t left = c.max_steps - step + 1;  // steps left, this one included
+  if (c.cooldown_steps > 0 && left <= c.cooldown_steps) {
+    lr *= static_cast<double>(std::max<int64_t>(left, 1)) / static_cast<double>(c.cooldown_steps);
+  }
+  return lr;
 }
 
 namespace {
@@ -142,6 +165,7 @@ ConfigMap to_config_map(const TrainConfig& c) {
   m["train.lr"] = num(c.lr);
   m["train.schedule"] = c.schedule;
   m["train.warmup_steps"] = std::to_string(c.warmup_steps);
+  m["train.cooldown_steps"] = std::to_string(c.cooldown_steps);
   m["train.weight_decay"] = num(c.weight_decay);
   m["train.clip_norm"] = num(c.clip_norm);
   m["train.adam_beta2"] = num(c.adam_beta2);

@@ -61,6 +61,9 @@ struct TrainConfig {
   double lr = 2e-3;
   std::string schedule = "inverse_sqrt";  // inverse_sqrt | constant
   int64_t warmup_steps = 1000;
+  // The last cooldown_steps steps before max_steps scale the schedule's rate down linearly to
+  // 1/cooldown_steps of it at the final step (0 = no cooldown; needs max_steps).
+  int64_t cooldown_steps = 0;
   double weight_decay = 0.01;
   double clip_norm = 1.0;  // <= 0 disables clipping
   double adam_beta2 = 0.98;
@@ -80,6 +83,10 @@ struct TrainConfig {
   EvalConfig eval;      // used for the early-stopping evaluation
   void validate() const;
 };
+
+// Learning rate of 1-based optimizer step `step`: linear warm-up, then constant or
+// inverse-square-root decay, times the linear cooldown over the last cooldown_steps steps.
+double learning_rate(const TrainConfig& config, int64_t step);
 
 // Flat key = value view of the configs, as written to checkpoints and reports.
 using ConfigMap = std::map<std::string, std::string>;

@@ -49,15 +49,6 @@ std::vector<std::vector<uint32_t>> plan_epoch(size_t n, uint64_t seed, int64_t e
 
 namespace {
 
-double learning_rate(const TrainConfig& c, int64_t step) {  // step is 1-based
-  if (c.schedule == "constant") {
-    return c.warmup_steps > 0 && step < c.warmup_steps ? c.lr * step / c.warmup_steps : c.lr;
-  }
-  const double w = static_cast<double>(std::max<int64_t>(c.warmup_steps, 1));
-  const double s = static_cast<double>(step);
-  return c.lr * std::min(s / w, std::sqrt(w / s));
-}
-
 // Seed of the dropout masks of one length group of one step: a pure function of (seed, step,
 // group), so a resumed run draws the same masks and the thread count does not matter.
 uint64_t dropout_seed(uint64_t seed, int64_t step, int64_t group) {
@@ -438,8 +429,9 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       if (std::chrono::duration<double>(t1 - last_log).count() >= config.log_interval_seconds) {
         const double rate =
             interval_samples / std::chrono::duration<double>(t1 - interval_start).count();
-        const int64_t left_batches =
-            (config.max_epochs - state.epoch) * batches_per_epoch - state.batch;
+        int64_t left_batches = (config.max_epochs - state.epoch) * batches_per_epoch - state.batch;
+        if (config.max_steps > 0)
+          left_batches = std::min(left_batches, config.max_steps - state.step);
         double eta = rate > 0 ? left_batches * double(config.batch_size) / rate : 0;
         if (config.max_minutes > 0) eta = std::min(eta, config.max_minutes * 60 - state.elapsed);
         RECSYS_LOG(Info) << "epoch " << state.epoch + 1 << " step " << state.step << " batch "

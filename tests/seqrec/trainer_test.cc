@@ -273,6 +273,33 @@ TEST(TrainerTest, EpochPlansUseFullBatchesAndEverySample) {
   EXPECT_EQ(small[0].size(), 20u);
 }
 
+// Warm-up, inverse-square-root decay and the linear cooldown before max_steps, by hand.
+TEST(TrainerTest, LearningRateScheduleAndCooldown) {
+  TrainConfig c;
+  c.lr = 1e-3;
+  c.warmup_steps = 100;
+  EXPECT_DOUBLE_EQ(learning_rate(c, 50), 0.5e-3);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 100), 1e-3);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 400), 0.5e-3);  // sqrt(100 / 400)
+  c.max_steps = 400;
+  c.cooldown_steps = 4;
+  c.validate();
+  EXPECT_DOUBLE_EQ(learning_rate(c, 396), 1e-3 * std::sqrt(100.0 / 396));  // before the cooldown
+  EXPECT_DOUBLE_EQ(learning_rate(c, 397), 1e-3 * std::sqrt(100.0 / 397));  // 4 of 4 steps left
+  EXPECT_DOUBLE_EQ(learning_rate(c, 398), 1e-3 * std::sqrt(100.0 / 398) * 0.75);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 400), 0.5e-3 * 0.25);  // the last step still learns
+  c.schedule = "constant";
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399), 1e-3 * 0.5);
+  // The cooldown needs a step budget to end at, at least as long as itself.
+  c.max_steps = 0;
+  EXPECT_THROW(c.validate(), Error);
+  c.max_steps = 3;
+  EXPECT_THROW(c.validate(), Error);
+  c.cooldown_steps = -1;
+  c.max_steps = 10;
+  EXPECT_THROW(c.validate(), Error);
+}
+
 // A batch cut into length groups (each padded to its own longest sample) takes the same step as
 // the whole batch padded to its longest: the grouping saves padding and changes nothing else.
 TEST(TrainerTest, LengthGroupsChangeOnlyThePadding) {
