@@ -1,9 +1,8 @@
 // Training loop shared by TIGER and SASRec: samples from the leave-one-out training part, AdamW
 // with warm-up + inverse-square-root (or constant) learning rate and an optional linear cooldown
-// before the step budget, gradient clipping, full-size
-// random batches cut into length-sorted groups (dynamic padding), early stopping on validation
-// NDCG@10, checkpoints that resume exactly (weights, optimizer, step, position in the epoch, RNG),
-// one progress line per interval.
+// before the step budget, gradient clipping, full-size random batches cut into length-sorted
+// groups (dynamic padding), early stopping on validation NDCG@10, checkpoints that resume exactly
+// (weights, optimizer, step, position in the epoch, RNG), one progress line per interval.
 #pragma once
 
 #include <memory>
