@@ -53,14 +53,15 @@ void TrainConfig::validate() const {
   RECSYS_CHECK(patience > 0 && eval_every > 0 && eval_users >= 0 && length_groups > 0,
                "patience, eval_every, length_groups must be positive");
   RECSYS_CHECK(cooldown_steps >= 0, "cooldown steps must be non-negative, got ", cooldown_steps);
-  RECSYS_CHECK(cooldown_steps == 0 || (max_steps > 0 && cooldown_steps <= max_steps),
-               "a cooldown of ", cooldown_steps,
-               " steps needs a step budget at least as long (max_steps ", max_steps,
-               "): the cooldown ends at max_steps");
+  RECSYS_CHECK(cooldown_steps == 0 || max_steps > 0 || max_minutes > 0, "a cooldown of ",
+               cooldown_steps, " steps needs a budget to end at (max_steps or max_minutes)");
+  RECSYS_CHECK(cooldown_steps == 0 || max_steps == 0 || cooldown_steps <= max_steps,
+               "a cooldown of ", cooldown_steps, " steps is longer than the step budget (",
+               max_steps, ")");
   eval.validate();
 }
 
-double learning_rate(const TrainConfig& c, int64_t step) {
+double learning_rate(const TrainConfig& c, int64_t step, int64_t end_step) {
   double lr;
   if (c.schedule == "constant") {
     lr = c.warmup_steps > 0 && step < c.warmup_steps ? c.lr * step / c.warmup_steps : c.lr;
@@ -69,8 +70,10 @@ double learning_rate(const TrainConfig& c, int64_t step) {
     const double s = static_cast<double>(step);
     lr = c.lr * std::min(s / w, std::sqrt(w / s));
   }
-  const int64_t left = c.max_steps - step + 1;  // steps left, this one included
-  if (c.cooldown_steps > 0 && left <= c.cooldown_steps) {
+  int64_t end = c.max_steps;
+  if (end_step > 0 && (end == 0 || end_step < end)) end = end_step;
+  const int64_t left = end - step + 1;  // steps left, this one included
+  if (c.cooldown_steps > 0 && end > 0 && left <= c.cooldown_steps) {
     lr *= static_cast<double>(std::max<int64_t>(left, 1)) / static_cast<double>(c.cooldown_steps);
   }
   return lr;

@@ -61,8 +61,10 @@ struct TrainConfig {
   double lr = 2e-3;
   std::string schedule = "inverse_sqrt";  // inverse_sqrt | constant
   int64_t warmup_steps = 1000;
-  // The last cooldown_steps steps before max_steps scale the schedule's rate down linearly to
-  // 1/cooldown_steps of it at the final step (0 = no cooldown; needs max_steps).
+  // The last cooldown_steps steps of the budget scale the schedule's rate down linearly to
+  // 1/cooldown_steps of it at the final step (0 = no cooldown). The budget is max_steps or, with
+  // only max_minutes, the steps the time left allows at the speed so far (the trainer fixes the
+  // end step when the cooldown begins and stops there).
   int64_t cooldown_steps = 0;
   double weight_decay = 0.01;
   double clip_norm = 1.0;  // <= 0 disables clipping
@@ -85,8 +87,9 @@ struct TrainConfig {
 };
 
 // Learning rate of 1-based optimizer step `step`: linear warm-up, then constant or
-// inverse-square-root decay, times the linear cooldown over the last cooldown_steps steps.
-double learning_rate(const TrainConfig& config, int64_t step);
+// inverse-square-root decay, times the linear cooldown over the last cooldown_steps steps before
+// `end_step` (0: config.max_steps; the earlier of the two when both are set).
+double learning_rate(const TrainConfig& config, int64_t step, int64_t end_step = 0);
 
 // Flat key = value view of the configs, as written to checkpoints and reports.
 using ConfigMap = std::map<std::string, std::string>;

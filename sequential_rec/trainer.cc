@@ -161,6 +161,7 @@ struct TrainerState {
   double elapsed = 0;
   bool finished = false;
   std::string stop_reason;
+  int64_t cooldown_end = 0;  // step a time budget's cooldown ends at, once it has begun (else 0)
 
   ConfigMap to_map() const {
     std::ostringstream best;
@@ -177,7 +178,8 @@ struct TrainerState {
             {"bad_evals", std::to_string(bad_evals)},
             {"elapsed_seconds", el.str()},
             {"finished", finished ? "1" : "0"},
-            {"stop_reason", stop_reason}};
+            {"stop_reason", stop_reason},
+            {"cooldown_end", std::to_string(cooldown_end)}};
   }
   static TrainerState from_map(const ConfigMap& m, const std::string& source) {
     auto get = [&](const std::string& k) {
@@ -196,6 +198,8 @@ struct TrainerState {
     s.finished = get("finished") == "1";
     auto it = m.find("stop_reason");
     if (it != m.end()) s.stop_reason = it->second;
+    it = m.find("cooldown_end");  // absent before 2026-11-30
+    if (it != m.end()) s.cooldown_end = std::stoll(it->second);
     return s;
   }
 };
@@ -287,6 +291,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       state.finished = false;
       state.stop_reason.clear();
     }
+    // A finished cooldown belonged to the old budget; the new one plans its own.
+    if (state.cooldown_end > 0 && state.step >= state.cooldown_end) state.cooldown_end = 0;
     RECSYS_LOG(Info) << "resuming " << config.out_dir << " at epoch " << state.epoch << " batch "
                      << state.batch << " step " << state.step;
   } else if (use_dir) {
@@ -353,7 +359,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
           {"epoch", log.epoch},
           {"step", state.step},
           {"train_loss", log.train_loss},
-          {"lr", learning_rate(config, std::max<int64_t>(state.step, 1))},
+          {"lr", learning_rate(config, std::max<int64_t>(state.step, 1), state.cooldown_end)},
           {"samples_per_s", log.samples_per_second},
           {"elapsed_seconds", state.elapsed}};
       for (const auto& [k, v] : r.metrics) line["valid_" + k] = v;
@@ -370,6 +376,24 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   };
   double train_seconds = 0;  // this session, steps only
   uint64_t samples_done = 0;
+  int64_t session_steps = 0;
+  // With a time budget, the cooldown begins once the time left, at this session's pace so far
+  // (validations included), covers no more than cooldown_steps steps.
+  auto plan_time_cooldown = [&]() {
+    constexpr int64_t kStepsToEstimatePace = 10;
+    if (config.cooldown_steps == 0 || config.max_minutes <= 0 || state.cooldown_end > 0 ||
+        session_steps < kStepsToEstimatePace) {
+      return;
+    }
+    const double now = now_elapsed();
+    const double seconds_per_step = (now - elapsed_before) / static_cast<double>(session_steps);
+    if (config.max_minutes * 60 - now > seconds_per_step * config.cooldown_steps) return;
+    state.cooldown_end = state.step + config.cooldown_steps;
+    RECSYS_LOG(Info) << "cooldown begins: at " << format_fixed(seconds_per_step, 3)
+                     << " s/step the time left allows at most " << config.cooldown_steps
+                     << " steps; the learning rate falls linearly until step "
+                     << state.cooldown_end;
+  };
   module.train();
   RECSYS_LOG(Info) << "training " << model_config.model << ": " << model->num_parameters()
                    << " parameters, " << model->num_train_samples() << " samples/epoch, batch "
@@ -398,7 +422,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     bool stop_mid_epoch = false;
     for (size_t b = static_cast<size_t>(state.batch); b < batches.size(); ++b) {
       const auto t0 = std::chrono::steady_clock::now();
-      const double lr = learning_rate(config, state.step + 1);
+      plan_time_cooldown();
+      const double lr = learning_rate(config, state.step + 1, state.cooldown_end);
       set_lr(lr);
       optimizer.zero_grad();
       // A retried step draws the same dropout masks: the result does not change.
@@ -413,6 +438,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       optimizer.step();
       RECSYS_CHECK(std::isfinite(l), "training diverged (loss ", l, ") at step ", state.step + 1);
       ++state.step;
+      ++session_steps;
       state.batch = static_cast<int64_t>(b) + 1;
       result.last_loss = l;
       epoch_loss += l;
@@ -432,6 +458,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
         int64_t left_batches = (config.max_epochs - state.epoch) * batches_per_epoch - state.batch;
         if (config.max_steps > 0)
           left_batches = std::min(left_batches, config.max_steps - state.step);
+        if (state.cooldown_end > 0)
+          left_batches = std::min(left_batches, state.cooldown_end - state.step);
         double eta = rate > 0 ? left_batches * double(config.batch_size) / rate : 0;
         if (config.max_minutes > 0) eta = std::min(eta, config.max_minutes * 60 - state.elapsed);
         RECSYS_LOG(Info) << "epoch " << state.epoch + 1 << " step " << state.step << " batch "
@@ -451,7 +479,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
         stop_mid_epoch = true;
         break;
       }
-      if (config.max_minutes > 0 && state.elapsed >= config.max_minutes * 60) {
+      if ((config.max_minutes > 0 && state.elapsed >= config.max_minutes * 60) ||
+          (state.cooldown_end > 0 && state.step >= state.cooldown_end)) {
         state.stop_reason = "time_budget";
         stop_mid_epoch = true;
         break;

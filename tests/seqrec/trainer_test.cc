@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "recsys/error.h"
 #include "sequential_rec/evaluator.h"
@@ -290,14 +291,56 @@ TEST(TrainerTest, LearningRateScheduleAndCooldown) {
   EXPECT_DOUBLE_EQ(learning_rate(c, 400), 0.5e-3 * 0.25);  // the last step still learns
   c.schedule = "constant";
   EXPECT_DOUBLE_EQ(learning_rate(c, 399), 1e-3 * 0.5);
-  // The cooldown needs a step budget to end at, at least as long as itself.
+  // An end step planned from a time budget: the earlier end wins.
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399, 399), 1e-3 * 0.25);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399, 500), 1e-3 * 0.5);
   c.max_steps = 0;
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399), 1e-3);  // no end known yet: no cooldown
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399, 400), 1e-3 * 0.5);
+  // The cooldown needs a budget to end at, and fits into a step budget.
   EXPECT_THROW(c.validate(), Error);
+  c.max_minutes = 1;
+  c.validate();
   c.max_steps = 3;
   EXPECT_THROW(c.validate(), Error);
   c.cooldown_steps = -1;
   c.max_steps = 10;
   EXPECT_THROW(c.validate(), Error);
+}
+
+// With only a time budget, the cooldown begins when the time left covers cooldown_steps steps at
+// the pace so far; here at once (after the steps that measure the pace), since no tiny run lasts
+// a million steps. The end step is kept in the checkpoint and the run stops on time.
+TEST(TrainerTest, TimeBudgetCooldownPlansItsEndStep) {
+  Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  TrainConfig t = quick_train_config();
+  t.max_minutes = 0.02;
+  t.max_epochs = 1000000;  // the time budget ends the run
+  t.eval_every = 1000000;  // one validation, at the end
+  t.cooldown_steps = 1000000;
+  t.warmup_steps = 0;
+  t.schedule = "constant";
+  const fs::path dir = temp_dir("time_cooldown");
+  t.out_dir = dir.string();
+  const auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
+  EXPECT_EQ(result.stop_reason, "time_budget");
+  std::ifstream state_file(dir / "state.ini");
+  std::stringstream state_text;
+  state_text << state_file.rdbuf();
+  const ConfigMap state = read_config_lines(state_text.str(), "state.ini");
+  ASSERT_TRUE(state.count("cooldown_end"));
+  EXPECT_EQ(std::stoll(state.at("cooldown_end")), 10 + t.cooldown_steps);  // planned after 10 steps
+  std::ifstream log(dir / "train_log.jsonl");
+  std::string line, last;
+  while (std::getline(log, line)) last = line;
+  const auto json = nlohmann::json::parse(last);
+  const int64_t step = json["step"];
+  ASSERT_GT(step, 10);
+  EXPECT_DOUBLE_EQ(json["lr"].get<double>(),
+                   t.lr * static_cast<double>(10 + t.cooldown_steps - step + 1) / t.cooldown_steps);
+  EXPECT_LT(json["lr"].get<double>(), t.lr);
+  fs::remove_all(dir);
 }
 
 // A batch cut into length groups (each padded to its own longest sample) takes the same step as
