@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "recsys/error.h"
 #include "sequential_rec/internal/kernel_retry.h"
@@ -175,9 +176,11 @@ class SasRecAdapter : public ModelAdapter {
         const int64_t n = std::min<int64_t>(h.size(), t);
         for (int64_t j = 0; j < n; ++j) in[r * t + t - n + j] = h[h.size() - n + j] + 1;
       }
-      auto scores = retry_on_bad_alloc(
-          "decoding", kKernelAttempts,
-          [&] {
+      auto scores = with_fp32_fallback(
+          "decoding",
+          [&](bool fp32) {
+            std::optional<AutocastOffGuard> products_in_fp32;
+            if (fp32) products_in_fp32.emplace(device_);
             auto hidden = model_->forward(input.to(device_)).select(1, t - 1);
             return model_->logits(hidden).to(torch::kCPU);
           },

@@ -1,6 +1,7 @@
 #include "sequential_rec/tiger.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "recsys/error.h"
 #include "recsys/hash.h"
@@ -373,9 +374,13 @@ class TigerAdapter : public ModelAdapter {
       for (int64_t c = shard; c < num_chunks; c += shards) {
         const size_t lo = static_cast<size_t>(c) * chunk;
         const size_t hi = std::min(order.size(), lo + chunk);
-        internal::retry_on_bad_alloc(
-            "decoding", internal::kKernelAttempts,
-            [&] { decode_chunk(queries, order, lo, hi, options, search, out); },
+        internal::with_fp32_fallback(
+            "decoding",
+            [&](bool fp32) {
+              std::optional<internal::AutocastOffGuard> products_in_fp32;
+              if (fp32) products_in_fp32.emplace(device_);
+              decode_chunk(queries, order, lo, hi, options, search, out);
+            },
             [&] {
               for (size_t i = lo; i < hi; ++i) out[order[i]].clear();
             });

@@ -426,12 +426,12 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       const double lr = learning_rate(config, state.step + 1, state.cooldown_end);
       set_lr(lr);
       optimizer.zero_grad();
-      // A retried step draws the same dropout masks: the result does not change.
-      const double l = internal::retry_on_bad_alloc(
-          "training step " + std::to_string(state.step + 1), internal::kKernelAttempts,
-          [&] {
+      // A step done again draws the same dropout masks; only its products are float32.
+      const double l = internal::with_fp32_fallback(
+          "training step " + std::to_string(state.step + 1),
+          [&](bool fp32) {
             return accumulate_gradients(*model, batches[b], params, config.seed, state.step,
-                                        config.length_groups, bf16, device);
+                                        config.length_groups, bf16 && !fp32, device);
           },
           [&] { optimizer.zero_grad(); });
       if (config.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, config.clip_norm);

@@ -126,6 +126,30 @@ class AutocastGuard {
   bool prev_ = false;
 };
 
+// Float32 products while alive, also inside an AutocastGuard; restores the previous state on exit.
+class AutocastOffGuard {
+ public:
+  explicit AutocastOffGuard(torch::Device device)
+      : cuda_(device.is_cuda()),
+        prev_(cuda_ ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled()) {
+    set(false);
+  }
+  ~AutocastOffGuard() { set(prev_); }
+  AutocastOffGuard(const AutocastOffGuard&) = delete;
+  AutocastOffGuard& operator=(const AutocastOffGuard&) = delete;
+
+ private:
+  void set(bool on) const {
+    if (cuda_) {
+      at::autocast::set_enabled(on);
+    } else {
+      at::autocast::set_cpu_enabled(on);
+    }
+  }
+  bool cuda_;
+  bool prev_;
+};
+
 // "fp32" -> false, "bf16" -> true; throws on anything else.
 bool parse_precision(const std::string& name);
 

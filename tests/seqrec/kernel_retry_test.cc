@@ -1,6 +1,6 @@
-// internal::retry_on_bad_alloc: std::bad_alloc (std::bad_array_new_length included) and broken
-// promises are retried after a reset, at most `attempts` calls in all; other exceptions pass
-// through at once. internal::clear_onednn_primitive_cache empties oneDNN's kernel cache.
+// internal::with_fp32_fallback: std::bad_alloc (std::bad_array_new_length included) and broken
+// promises make the work run again, once, after a reset, with float32 products; other exceptions
+// pass through at once. internal::clear_onednn_primitive_cache empties oneDNN's kernel cache.
 #include "sequential_rec/internal/kernel_retry.h"
 
 #include <dlfcn.h>
@@ -10,77 +10,88 @@
 #include <future>
 #include <new>
 #include <stdexcept>
+#include <vector>
+
+#include "sequential_rec/internal/model_adapter.h"
 
 namespace recsys::seqrec::internal {
 namespace {
 
-TEST(RetryOnBadAllocTest, RetriesAfterResetUntilTheWorkSucceeds) {
-  int calls = 0, resets = 0;
-  const int value = retry_on_bad_alloc(
-      "test work", 3,
-      [&] {
-        ++calls;
-        if (calls == 1) throw std::bad_array_new_length();
-        if (calls == 2) throw std::bad_alloc();
-        return 7;
-      },
-      [&] { ++resets; });
-  EXPECT_EQ(value, 7);
-  EXPECT_EQ(calls, 3);
-  EXPECT_EQ(resets, 2);
+TEST(Fp32FallbackTest, AKernelFailureRunsTheWorkAgainInFloat32) {
+  for (bool broken_promise : {false, true}) {
+    std::vector<bool> calls;
+    int resets = 0;
+    const int value = with_fp32_fallback(
+        "test work",
+        [&](bool fp32) {
+          calls.push_back(fp32);
+          if (!fp32 && broken_promise) throw std::future_error(std::future_errc::broken_promise);
+          if (!fp32) throw std::bad_array_new_length();
+          return 7;
+        },
+        [&] { ++resets; });
+    EXPECT_EQ(value, 7);
+    EXPECT_EQ(calls, (std::vector<bool>{false, true}));
+    EXPECT_EQ(resets, 1);
+  }
 }
 
-// What a kernel whose creation threw leaves in oneDNN's cache for the next request.
-TEST(RetryOnBadAllocTest, RetriesABrokenPromiseButNoOtherFutureError) {
-  int calls = 0, resets = 0;
-  const int value = retry_on_bad_alloc(
-      "test work", 3,
-      [&] {
-        if (++calls == 1) throw std::future_error(std::future_errc::broken_promise);
-        return 7;
-      },
-      [&] { ++resets; });
-  EXPECT_EQ(value, 7);
-  EXPECT_EQ(calls, 2);
-  EXPECT_EQ(resets, 1);
-  calls = 0;
-  EXPECT_THROW(retry_on_bad_alloc(
-                   "test work", 3,
-                   [&]() -> int {
-                     ++calls;
-                     throw std::future_error(std::future_errc::no_state);
-                   },
-                   [&] {}),
-               std::future_error);
-  EXPECT_EQ(calls, 1);
+TEST(Fp32FallbackTest, WorkThatSucceedsRunsOnce) {
+  std::vector<bool> calls;
+  EXPECT_EQ(with_fp32_fallback(
+                "test work",
+                [&](bool fp32) {
+                  calls.push_back(fp32);
+                  return 3;
+                },
+                [] {}),
+            3);
+  EXPECT_EQ(calls, std::vector<bool>{false});
 }
 
-TEST(RetryOnBadAllocTest, RethrowsAfterTheLastAttempt) {
+TEST(Fp32FallbackTest, AFailureOfTheFloat32RunAndOtherErrorsPassThrough) {
   int calls = 0, resets = 0;
-  EXPECT_THROW(retry_on_bad_alloc(
-                   "test work", 3,
-                   [&] {
+  EXPECT_THROW(with_fp32_fallback(
+                   "test work",
+                   [&](bool) -> int {
                      ++calls;
                      throw std::bad_alloc();
                    },
                    [&] { ++resets; }),
                std::bad_alloc);
-  EXPECT_EQ(calls, 3);
-  EXPECT_EQ(resets, 2);
-}
-
-TEST(RetryOnBadAllocTest, OtherErrorsAreNotRetried) {
-  int calls = 0, resets = 0;
-  EXPECT_THROW(retry_on_bad_alloc(
-                   "test work", 3,
-                   [&]() -> int {
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(resets, 1);
+  calls = resets = 0;
+  EXPECT_THROW(with_fp32_fallback(
+                   "test work",
+                   [&](bool) -> int {
                      ++calls;
                      throw std::runtime_error("not a kernel failure");
                    },
                    [&] { ++resets; }),
                std::runtime_error);
-  EXPECT_EQ(calls, 1);
+  EXPECT_THROW(with_fp32_fallback(
+                   "test work",
+                   [&](bool) -> int {
+                     ++calls;
+                     throw std::future_error(std::future_errc::no_state);
+                   },
+                   [&] { ++resets; }),
+               std::future_error);
+  EXPECT_EQ(calls, 2);
   EXPECT_EQ(resets, 0);
+}
+
+// The float32 run of a bf16 region: products come out in float32, and bf16 again afterwards.
+TEST(Fp32FallbackTest, AutocastOffGuardGivesFloat32Products) {
+  const auto a = torch::rand({4, 8}), b = torch::rand({8, 2});
+  AutocastGuard bf16(true, torch::kCPU);
+  EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
+  {
+    AutocastOffGuard off(torch::kCPU);
+    EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kFloat);
+  }
+  EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
 }
 
 TEST(ClearOneDnnPrimitiveCacheTest, EmptiesTheCacheAndKeepsItsCapacity) {
