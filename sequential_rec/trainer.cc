@@ -259,12 +259,18 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     static const std::set<std::string> kMayChange = {
         "train.device",      "train.threads",  "train.max_epochs", "train.max_steps",
         "train.max_minutes", "train.patience", "train.eval_every"};
+    // A setting newer than the checkpoint had its default then (new settings default to the old
+    // behaviour).
+    const ConfigMap defaults = to_config_map(TrainConfig{});
     std::string changed;
     for (const auto& [k, v] : settings) {
       auto it = saved.find(k);
-      if (kMayChange.count(k) || it == saved.end() || it->second == v) continue;
-      changed += (changed.empty() ? "" : ", ") + k + " " + it->second + " -> " + v;
-      changed_settings[k] = {it->second, v};
+      auto def = defaults.find(k);
+      if (kMayChange.count(k) || (it == saved.end() && def == defaults.end())) continue;
+      const std::string& was = it != saved.end() ? it->second : def->second;
+      if (was == v) continue;
+      changed += (changed.empty() ? "" : ", ") + k + " " + was + " -> " + v;
+      changed_settings[k] = {was, v};
     }
     if (!changed.empty()) {
       RECSYS_LOG(Warning) << "resuming " << config.out_dir

@@ -436,6 +436,16 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   train_recommender(ds, &map, tiny_tiger_config(), t);
   t.max_steps = 2;  // a budget: resumes silently
   t.lr = 1e-3;      // a setting: named
+  {  // a checkpoint older than a setting: it had the default then (no cooldown), also named
+    std::ifstream in(dir / "config.ini");
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      if (line.rfind("train.cooldown_steps", 0) != 0) kept += line + "\n";
+    }
+    in.close();
+    std::ofstream(dir / "config.ini") << kept;
+  }
+  t.cooldown_steps = 1;
   ModelConfig less_dropout = tiny_tiger_config();
   less_dropout.tiger.dropout = 0.25;  // a setting too: the weights do not depend on it
   ::testing::internal::CaptureStderr();
@@ -446,6 +456,7 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   EXPECT_NE(err.find("changed training settings"), std::string::npos) << err;
   EXPECT_NE(err.find("train.lr 0.003 -> 0.001"), std::string::npos) << err;
   EXPECT_NE(err.find("tiger.dropout 0 -> 0.25"), std::string::npos) << err;
+  EXPECT_NE(err.find("train.cooldown_steps 0 -> 1"), std::string::npos) << err;
   EXPECT_EQ(err.find("train.max_steps"), std::string::npos) << err;
   {  // and the training log records them
     std::ifstream log(dir / "train_log.jsonl");
