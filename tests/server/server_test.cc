@@ -561,9 +561,16 @@ TEST_F(ServerTest, PeriodicRefreshPicksUpNewMapWithoutAMiss) {
   }
   EXPECT_TRUE(seen);
   // Once the writer has closed (its close flushes, which changes files once more), the snapshot
-  // stays the same: unchanged files are not re-opened.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto g = c.get("/healthz").j["generation"];
+  // stays the same: unchanged files are not re-opened. The close may take a while to show on a
+  // loaded machine, so wait (bounded) for two equal readings 300 ms apart first; a server that
+  // re-opened unchanged files every 50 ms would never give them.
+  auto g = c.get("/healthz").j["generation"];
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto now = c.get("/healthz").j["generation"];
+    if (now == g) break;
+    g = now;
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(c.get("/healthz").j["generation"], g);
 }
