@@ -18,6 +18,14 @@
 // (broken promise). A broken promise is handled the same way, since another thread may meet the
 // poisoned entry first.
 //
+// This does not cure the cause. A third bf16 run that day threw std::bad_array_new_length in four
+// decode chunks of one validation, each redone in float32, and libdnnl died of a segmentation
+// fault a second later: the process's oneDNN state looks corrupted by then, not one kernel. Every
+// failure so far came in a long training process (in the last batch of an epoch, or in a
+// validation decode over all users, both full of shapes not seen before), none in `evaluate`;
+// TensorFlow turned oneDNN's primitive cache off in 2022 over memory corruption fixed in oneDNN
+// 2.7.1 (tensorflow#57044, #58269). A resume continues such a run exactly.
+//
 // LibTorch reports its own allocation failures as c10::Error, so a real shortage of memory in a
 // tensor allocation does not come here.
 #pragma once
