@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 
 #include "recsys/error.h"
 #include "sequential_rec/internal/kernel_retry.h"
@@ -179,8 +178,7 @@ class SasRecAdapter : public ModelAdapter {
       auto scores = with_fp32_fallback(
           "decoding",
           [&](bool fp32) {
-            std::optional<AutocastOffGuard> products_in_fp32;
-            if (fp32) products_in_fp32.emplace(device_);
+            AutocastOffGuard products_in_fp32(fp32, device_);
             auto hidden = model_->forward(input.to(device_)).select(1, t - 1);
             return model_->logits(hidden).to(torch::kCPU);
           },

@@ -1,7 +1,6 @@
 #include "sequential_rec/tiger.h"
 
 #include <algorithm>
-#include <optional>
 
 #include "recsys/error.h"
 #include "recsys/hash.h"
@@ -377,8 +376,7 @@ class TigerAdapter : public ModelAdapter {
         internal::with_fp32_fallback(
             "decoding",
             [&](bool fp32) {
-              std::optional<internal::AutocastOffGuard> products_in_fp32;
-              if (fp32) products_in_fp32.emplace(device_);
+              internal::AutocastOffGuard products_in_fp32(fp32, device_);
               decode_chunk(queries, order, lo, hi, options, search, out);
             },
             [&] {

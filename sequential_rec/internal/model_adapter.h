@@ -126,15 +126,19 @@ class AutocastGuard {
   bool prev_ = false;
 };
 
-// Float32 products while alive, also inside an AutocastGuard; restores the previous state on exit.
+// With `off`, float32 products while alive, also inside an AutocastGuard; restores the previous
+// state on exit (without `off`, does nothing).
 class AutocastOffGuard {
  public:
-  explicit AutocastOffGuard(torch::Device device)
-      : cuda_(device.is_cuda()),
+  AutocastOffGuard(bool off, torch::Device device)
+      : off_(off),
+        cuda_(device.is_cuda()),
         prev_(cuda_ ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled()) {
-    set(false);
+    if (off_) set(false);
   }
-  ~AutocastOffGuard() { set(prev_); }
+  ~AutocastOffGuard() {
+    if (off_) set(prev_);
+  }
   AutocastOffGuard(const AutocastOffGuard&) = delete;
   AutocastOffGuard& operator=(const AutocastOffGuard&) = delete;
 
@@ -146,6 +150,7 @@ class AutocastOffGuard {
       at::autocast::set_cpu_enabled(on);
     }
   }
+  bool off_;
   bool cuda_;
   bool prev_;
 };

@@ -88,8 +88,12 @@ TEST(Fp32FallbackTest, AutocastOffGuardGivesFloat32Products) {
   AutocastGuard bf16(true, torch::kCPU);
   EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
   {
-    AutocastOffGuard off(torch::kCPU);
+    AutocastOffGuard off(true, torch::kCPU);
     EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kFloat);
+  }
+  {
+    AutocastOffGuard not_off(false, torch::kCPU);
+    EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
   }
   EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
 }

@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "recsys/error.h"
 #include "sequential_rec/evaluator.h"
 #include "sequential_rec/internal/batching.h"
+#include "sequential_rec/internal/model_adapter.h"
 #include "sequential_rec/recommender.h"
 #include "tests/seqrec/synthetic.h"
 
@@ -325,10 +325,8 @@ TEST(TrainerTest, TimeBudgetCooldownPlansItsEndStep) {
   t.out_dir = dir.string();
   const auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
   EXPECT_EQ(result.stop_reason, "time_budget");
-  std::ifstream state_file(dir / "state.ini");
-  std::stringstream state_text;
-  state_text << state_file.rdbuf();
-  const ConfigMap state = read_config_lines(state_text.str(), "state.ini");
+  const std::string state_path = (dir / "state.ini").string();
+  const ConfigMap state = read_config_lines(internal::read_text_file(state_path), state_path);
   ASSERT_TRUE(state.count("cooldown_end"));
   EXPECT_EQ(std::stoll(state.at("cooldown_end")), 10 + t.cooldown_steps);  // planned after 10 steps
   std::ifstream log(dir / "train_log.jsonl");
