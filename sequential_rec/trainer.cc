@@ -291,9 +291,17 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(rng_state);
     result.resumed = true;
-    // A run stopped by a step or time limit continues under the new limits; early stopping is
-    // final.
-    if (state.stop_reason != "early_stopping") {
+    // A run stopped by a step or time limit continues under the new limits; one stopped early
+    // continues only when the new patience allows more validations without a gain than it has had.
+    if (state.stop_reason == "early_stopping" && state.bad_evals >= config.patience) {
+      RECSYS_LOG(Info) << config.out_dir << " stopped early after " << state.bad_evals
+                       << " validations without a gain; a larger --patience continues it";
+    } else if (state.finished) {
+      if (state.stop_reason == "early_stopping") {
+        RECSYS_LOG(Info) << "continuing " << config.out_dir << ", stopped early after "
+                         << state.bad_evals << " validations without a gain: patience now "
+                         << config.patience;
+      }
       state.finished = false;
       state.stop_reason.clear();
     }
