@@ -49,6 +49,11 @@ std::vector<std::vector<uint32_t>> plan_epoch(size_t n, uint64_t seed, int64_t e
 
 namespace {
 
+// Kernels oneDNN may cache in a bf16 training process: four times its default, room for the
+// ~525 of TIGER's training steps on Beauty plus an all-users validation decode. Only kernels
+// built take memory (~0.28 MB each, see internal/kernel_retry.h).
+constexpr int kOneDnnKernelCacheCapacity = 4096;
+
 // Seed of the dropout masks of one length group of one step: a pure function of (seed, step,
 // group), so a resumed run draws the same masks and the thread count does not matter.
 uint64_t dropout_seed(uint64_t seed, int64_t step, int64_t group) {
@@ -218,6 +223,12 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   RECSYS_CHECK(model->num_train_samples() > 0, "the dataset has no training samples");
 
   const bool bf16 = internal::parse_precision(config.precision);
+  if (bf16 && device.is_cpu()) {
+    // Training and its validations build more kernels than oneDNN keeps by default; room for all
+    // of them avoids evictions (internal/kernel_retry.h).
+    const int capacity = internal::reserve_onednn_primitive_cache(kOneDnnKernelCacheCapacity);
+    if (capacity >= 0) RECSYS_LOG(Debug) << "oneDNN kernel cache capacity " << capacity;
+  }
   auto& module = model->module();
   auto params = module.parameters();
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(config.lr)

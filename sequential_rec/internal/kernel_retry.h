@@ -42,6 +42,22 @@ namespace recsys::seqrec::internal {
 // oneDNN in use cannot be reached (not loaded as libdnnl.so.2, e.g. linked statically).
 bool clear_onednn_primitive_cache();
 
+// Raises oneDNN's primitive-cache capacity to `capacity` kernels when it is lower, unless the user
+// set ONEDNN_PRIMITIVE_CACHE_CAPACITY or DNNL_PRIMITIVE_CACHE_CAPACITY (that choice stands).
+// Returns the capacity in force afterwards, or -1 when oneDNN cannot be reached.
+//
+// Why: the default holds 1,024 kernels, and a cache that is full evicts one for each new shape.
+// Counted with ONEDNN_VERBOSE=2 (2026-11-30): a bf16 TIGER training on Beauty builds ~525 kernels
+// (each of the 20 encoder lengths a batch's length groups pad to brings ~25 products), a decode
+// of 3,000 validation users 437, of all 22,363 711 (none built twice: no eviction in `evaluate`).
+// Every failure above came in a process past 1,024: training with a short last batch per epoch
+// (its shapes anew each epoch), or training plus an all-users validation (525 + 711); none in
+// `evaluate` or in trainings validating on 2,000 users (525 + ~420). That fits eviction
+// being what corrupts oneDNN 2.6's state, as in tensorflow#57044; it is not proven. Each cached
+// bf16 kernel holds ~0.28 MB here (peak RSS of a 3,000-user decode: 421 MB with the cache, 297 MB
+// with capacity 0, which also took 1.8x the time), so the capacity bounds memory too.
+int reserve_onednn_primitive_cache(int capacity);
+
 // Returns fn(false). When that throws std::bad_alloc (std::bad_array_new_length included) or a
 // broken promise, empties oneDNN's primitive cache, calls reset() (undo any partial effect of fn),
 // logs a warning naming `what`, and returns fn(true): the same work with float32 matrix products.

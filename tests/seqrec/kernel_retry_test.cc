@@ -1,12 +1,14 @@
 // internal::with_fp32_fallback: std::bad_alloc (std::bad_array_new_length included) and broken
 // promises make the work run again, once, after a reset, with float32 products; other exceptions
-// pass through at once. internal::clear_onednn_primitive_cache empties oneDNN's kernel cache.
+// pass through at once. internal::clear_onednn_primitive_cache empties oneDNN's kernel cache;
+// internal::reserve_onednn_primitive_cache raises its capacity.
 #include "sequential_rec/internal/kernel_retry.h"
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <future>
 #include <new>
 #include <stdexcept>
@@ -122,6 +124,33 @@ TEST(ClearOneDnnPrimitiveCacheTest, EmptiesTheCacheAndKeepsItsCapacity) {
   EXPECT_TRUE(torch::equal(torch::mm(a, b), before));  // kernels are created again
   ASSERT_EQ(size(&entries), 0);
   EXPECT_GT(entries, 0);
+}
+
+TEST(ReserveOneDnnPrimitiveCacheTest, RaisesTheCapacityUnlessTheUserSetIt) {
+  void* lib = dlopen("libdnnl.so.2", RTLD_LAZY | RTLD_NOLOAD);
+  if (!lib) GTEST_SKIP() << "this LibTorch does not use a shared libdnnl.so.2";
+  auto get = reinterpret_cast<int (*)(int*)>(dlsym(lib, "dnnl_get_primitive_cache_capacity"));
+  auto set = reinterpret_cast<int (*)(int)>(dlsym(lib, "dnnl_set_primitive_cache_capacity"));
+  dlclose(lib);
+  ASSERT_TRUE(get && set);
+  if (std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY") ||
+      std::getenv("DNNL_PRIMITIVE_CACHE_CAPACITY"))
+    GTEST_SKIP() << "the environment sets oneDNN's cache capacity";
+  int original = 0, now = 0;
+  ASSERT_EQ(get(&original), 0);
+  ASSERT_EQ(set(100), 0);
+  EXPECT_EQ(reserve_onednn_primitive_cache(300), 300);
+  ASSERT_EQ(get(&now), 0);
+  EXPECT_EQ(now, 300);
+  EXPECT_EQ(reserve_onednn_primitive_cache(200), 300);  // never lowered
+  ASSERT_EQ(get(&now), 0);
+  EXPECT_EQ(now, 300);
+  ::setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "300", 1);  // the user's choice stands
+  EXPECT_EQ(reserve_onednn_primitive_cache(5000), 300);
+  ::unsetenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY");
+  ASSERT_EQ(get(&now), 0);
+  EXPECT_EQ(now, 300);
+  ASSERT_EQ(set(original), 0);
 }
 
 }  // namespace
