@@ -304,11 +304,12 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     result.resumed = true;
     // A run stopped by a step or time limit continues under the new limits; one stopped early
     // continues only when the new patience allows more validations without a gain than it has had.
-    if (state.stop_reason == "early_stopping" && state.bad_evals >= config.patience) {
+    const bool stopped_early = state.stop_reason == "early_stopping";
+    if (stopped_early && state.bad_evals >= config.patience) {
       RECSYS_LOG(Info) << config.out_dir << " stopped early after " << state.bad_evals
                        << " validations without a gain; a larger --patience continues it";
-    } else if (state.finished) {
-      if (state.stop_reason == "early_stopping") {
+    } else {
+      if (stopped_early) {
         RECSYS_LOG(Info) << "continuing " << config.out_dir << ", stopped early after "
                          << state.bad_evals << " validations without a gain: patience now "
                          << config.patience;
