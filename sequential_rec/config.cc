@@ -61,7 +61,24 @@ void TrainConfig::validate() const {
   eval.validate();
 }
 
-double learning_rate(const TrainConfig& c, int64_t step, int64_t end_step) {
+namespace {
+// The cooldown in effect: the planned one, or the plain one before max_steps, whichever ends first.
+Cooldown effective_cooldown(const TrainConfig& c, const Cooldown& planned) {
+  Cooldown k = planned;
+  if (c.max_steps > 0 && (k.end == 0 || c.max_steps < k.end)) k = {c.max_steps, 0, 1.0};
+  if (k.end > 0 && k.from == 0) k = {k.end, k.end - c.cooldown_steps + 1, 1.0};
+  return k;
+}
+
+// The cooldown's factor on the rate of `step` (1 outside it).
+double cooldown_factor(const TrainConfig& c, int64_t step, const Cooldown& k) {
+  if (c.cooldown_steps == 0 || k.end == 0 || step < k.from) return 1.0;
+  const int64_t left = std::max<int64_t>(k.end - step + 1, 1);  // steps left, this one included
+  return k.factor * static_cast<double>(left) / static_cast<double>(k.end - k.from + 1);
+}
+}  // namespace
+
+double learning_rate(const TrainConfig& c, int64_t step, const Cooldown& planned) {
   double lr;
   if (c.schedule == "constant") {
     lr = c.warmup_steps > 0 && step < c.warmup_steps ? c.lr * step / c.warmup_steps : c.lr;
@@ -70,13 +87,25 @@ double learning_rate(const TrainConfig& c, int64_t step, int64_t end_step) {
     const double s = static_cast<double>(step);
     lr = c.lr * std::min(s / w, std::sqrt(w / s));
   }
-  int64_t end = c.max_steps;
-  if (end_step > 0 && (end == 0 || end_step < end)) end = end_step;
-  const int64_t left = end - step + 1;  // steps left, this one included
-  if (c.cooldown_steps > 0 && end > 0 && left <= c.cooldown_steps) {
-    lr *= static_cast<double>(std::max<int64_t>(left, 1)) / static_cast<double>(c.cooldown_steps);
+  return lr * cooldown_factor(c, step, effective_cooldown(c, planned));
+}
+
+Cooldown plan_cooldown(const TrainConfig& c, const Cooldown& current, int64_t step,
+                       double seconds_left, double seconds_per_step) {
+  if (c.cooldown_steps == 0 || c.max_minutes <= 0 || seconds_per_step <= 0) return current;
+  const double fits = std::max(seconds_left, 0.0) / seconds_per_step;  // steps the time left covers
+  if (current.end == 0) {
+    if (fits > static_cast<double>(c.cooldown_steps)) return current;
+    return {step + c.cooldown_steps, 0, 1.0};
   }
-  return lr;
+  const Cooldown k = effective_cooldown(c, current);
+  const int64_t left = k.end - step;
+  const int64_t slack = std::max<int64_t>(10, left / 20);
+  if (left <= 0 || fits >= static_cast<double>(left - slack)) return current;
+  // The next step keeps the rate it would have had; the fall to the new end is steeper.
+  const int64_t next = step + 1;
+  return {step + std::max<int64_t>(static_cast<int64_t>(fits), 1), next,
+          cooldown_factor(c, next, k)};
 }
 
 namespace {

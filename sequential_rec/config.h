@@ -86,10 +86,28 @@ struct TrainConfig {
   void validate() const;
 };
 
+// A cooldown whose end a time budget fixed: the rate's factor falls linearly from `factor` at step
+// `from` to factor / (end - from + 1) at step `end`. from = 0 means the plain cooldown, the last
+// cooldown_steps steps up to `end` from factor 1 (as when it begins; state.ini before 2026-12).
+struct Cooldown {
+  int64_t end = 0;  // 0 = none planned
+  int64_t from = 0;
+  double factor = 1.0;
+};
+
 // Learning rate of 1-based optimizer step `step`: linear warm-up, then constant or
-// inverse-square-root decay, times the linear cooldown over the last cooldown_steps steps before
-// `end_step` (0: config.max_steps; the earlier of the two when both are set).
-double learning_rate(const TrainConfig& config, int64_t step, int64_t end_step = 0);
+// inverse-square-root decay, times the linear cooldown: the planned one, or the last
+// cooldown_steps steps before config.max_steps (the earlier end when both are set).
+double learning_rate(const TrainConfig& config, int64_t step, const Cooldown& planned = {});
+
+// The time budget's cooldown after step `step`, with `seconds_left` of the budget at
+// `seconds_per_step`. None yet: it begins once the time left covers no more than cooldown_steps
+// steps (end = step + cooldown_steps). Planned: when the time left covers clearly fewer steps than
+// remain (5%, at least 10 steps, short), the end moves in to what it covers and the factor falls
+// from its current value to the new end, so a slower pace shortens the cooldown instead of the
+// budget cutting it with the rate still high. Otherwise returns `current`.
+Cooldown plan_cooldown(const TrainConfig& config, const Cooldown& current, int64_t step,
+                       double seconds_left, double seconds_per_step);
 
 // Flat key = value view of the configs, as written to checkpoints and reports.
 using ConfigMap = std::map<std::string, std::string>;

@@ -166,7 +166,7 @@ struct TrainerState {
   double elapsed = 0;
   bool finished = false;
   std::string stop_reason;
-  int64_t cooldown_end = 0;  // step a time budget's cooldown ends at, once it has begun (else 0)
+  Cooldown cooldown;  // a time budget's cooldown, once it has begun
 
   ConfigMap to_map() const {
     std::ostringstream best;
@@ -175,6 +175,9 @@ struct TrainerState {
     std::ostringstream el;
     el.precision(17);
     el << elapsed;
+    std::ostringstream factor;
+    factor.precision(17);
+    factor << cooldown.factor;
     return {{"epoch", std::to_string(epoch)},
             {"batch", std::to_string(batch)},
             {"step", std::to_string(step)},
@@ -184,7 +187,9 @@ struct TrainerState {
             {"elapsed_seconds", el.str()},
             {"finished", finished ? "1" : "0"},
             {"stop_reason", stop_reason},
-            {"cooldown_end", std::to_string(cooldown_end)}};
+            {"cooldown_end", std::to_string(cooldown.end)},
+            {"cooldown_from", std::to_string(cooldown.from)},
+            {"cooldown_factor", factor.str()}};
   }
   static TrainerState from_map(const ConfigMap& m, const std::string& source) {
     auto get = [&](const std::string& k) {
@@ -204,7 +209,11 @@ struct TrainerState {
     auto it = m.find("stop_reason");
     if (it != m.end()) s.stop_reason = it->second;
     it = m.find("cooldown_end");  // absent before 2026-11-30
-    if (it != m.end()) s.cooldown_end = std::stoll(it->second);
+    if (it != m.end()) s.cooldown.end = std::stoll(it->second);
+    it = m.find("cooldown_from");  // absent before 2026-12: the plain cooldown (from 0)
+    if (it != m.end()) s.cooldown.from = std::stoll(it->second);
+    it = m.find("cooldown_factor");
+    if (it != m.end()) s.cooldown.factor = std::stod(it->second);
     return s;
   }
 };
@@ -318,7 +327,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       state.stop_reason.clear();
     }
     // A finished cooldown belonged to the old budget; the new one plans its own.
-    if (state.cooldown_end > 0 && state.step >= state.cooldown_end) state.cooldown_end = 0;
+    if (state.cooldown.end > 0 && state.step >= state.cooldown.end) state.cooldown = {};
     RECSYS_LOG(Info) << "resuming " << config.out_dir << " at epoch " << state.epoch << " batch "
                      << state.batch << " step " << state.step;
   } else if (use_dir) {
@@ -385,7 +394,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
           {"epoch", log.epoch},
           {"step", state.step},
           {"train_loss", log.train_loss},
-          {"lr", learning_rate(config, std::max<int64_t>(state.step, 1), state.cooldown_end)},
+          {"lr", learning_rate(config, std::max<int64_t>(state.step, 1), state.cooldown)},
           {"samples_per_s", log.samples_per_second},
           {"elapsed_seconds", state.elapsed}};
       for (const auto& [k, v] : r.metrics) line["valid_" + k] = v;
@@ -403,22 +412,45 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   double train_seconds = 0;  // this session, steps only
   uint64_t samples_done = 0;
   int64_t session_steps = 0;
-  // With a time budget, the cooldown begins once the time left, at this session's pace so far
-  // (validations included), covers no more than cooldown_steps steps.
+  // With a time budget, the cooldown begins once the time left covers no more than
+  // cooldown_steps steps, and ends sooner if the pace drops (plan_cooldown). The pace is this
+  // session's, validations included; once the cooldown has run for one validation period, its
+  // own pace counts when slower, so a late slowdown is not averaged away.
+  const int64_t samples_per_epoch = static_cast<int64_t>(model->num_train_samples());
+  const int64_t batches_per_epoch = (samples_per_epoch + config.batch_size - 1) / config.batch_size;
+  const int64_t steps_per_validation = config.eval_every * batches_per_epoch;
+  double cooldown_since = state.cooldown.end > 0 ? elapsed_before : -1;  // time and step it began
+  int64_t cooldown_since_step = state.step;                              // (in this session)
   auto plan_time_cooldown = [&]() {
     constexpr int64_t kStepsToEstimatePace = 10;
-    if (config.cooldown_steps == 0 || config.max_minutes <= 0 || state.cooldown_end > 0 ||
-        session_steps < kStepsToEstimatePace) {
+    if (config.cooldown_steps == 0 || config.max_minutes <= 0 ||
+        session_steps < kStepsToEstimatePace ||
+        (state.cooldown.end > 0 && state.step >= state.cooldown.end)) {
       return;
     }
     const double now = now_elapsed();
-    const double seconds_per_step = (now - elapsed_before) / static_cast<double>(session_steps);
-    if (config.max_minutes * 60 - now > seconds_per_step * config.cooldown_steps) return;
-    state.cooldown_end = state.step + config.cooldown_steps;
-    RECSYS_LOG(Info) << "cooldown begins: at " << format_fixed(seconds_per_step, 3)
-                     << " s/step the time left allows at most " << config.cooldown_steps
-                     << " steps; the learning rate falls linearly until step "
-                     << state.cooldown_end;
+    double seconds_per_step = (now - elapsed_before) / static_cast<double>(session_steps);
+    if (cooldown_since >= 0 && state.step - cooldown_since_step >= steps_per_validation) {
+      seconds_per_step =
+          std::max(seconds_per_step, (now - cooldown_since) / (state.step - cooldown_since_step));
+    }
+    const Cooldown planned = plan_cooldown(config, state.cooldown, state.step,
+                                           config.max_minutes * 60 - now, seconds_per_step);
+    if (planned.end == state.cooldown.end) return;
+    if (state.cooldown.end == 0) {
+      cooldown_since = now;
+      cooldown_since_step = state.step;
+      RECSYS_LOG(Info) << "cooldown begins: at " << format_fixed(seconds_per_step, 3)
+                       << " s/step the time left allows at most " << config.cooldown_steps
+                       << " steps; the learning rate falls linearly until step " << planned.end;
+    } else {
+      RECSYS_LOG(Info) << "cooldown shortened: at " << format_fixed(seconds_per_step, 3)
+                       << " s/step the time left allows " << planned.end - state.step << " of the "
+                       << state.cooldown.end - state.step
+                       << " steps left; the learning rate now falls linearly until step "
+                       << planned.end;
+    }
+    state.cooldown = planned;
   };
   module.train();
   RECSYS_LOG(Info) << "training " << model_config.model << ": " << model->num_parameters()
@@ -426,8 +458,6 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
                    << config.batch_size << ", device " << device.str() << ", threads "
                    << config.threads;
 
-  const int64_t samples_per_epoch = static_cast<int64_t>(model->num_train_samples());
-  const int64_t batches_per_epoch = (samples_per_epoch + config.batch_size - 1) / config.batch_size;
   auto last_log = std::chrono::steady_clock::now();
   double interval_loss = 0;
   int64_t interval_batches = 0;
@@ -449,7 +479,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     for (size_t b = static_cast<size_t>(state.batch); b < batches.size(); ++b) {
       const auto t0 = std::chrono::steady_clock::now();
       plan_time_cooldown();
-      const double lr = learning_rate(config, state.step + 1, state.cooldown_end);
+      const double lr = learning_rate(config, state.step + 1, state.cooldown);
       set_lr(lr);
       optimizer.zero_grad();
       // A step done again draws the same dropout masks; only its products are float32.
@@ -484,8 +514,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
         int64_t left_batches = (config.max_epochs - state.epoch) * batches_per_epoch - state.batch;
         if (config.max_steps > 0)
           left_batches = std::min(left_batches, config.max_steps - state.step);
-        if (state.cooldown_end > 0)
-          left_batches = std::min(left_batches, state.cooldown_end - state.step);
+        if (state.cooldown.end > 0)
+          left_batches = std::min(left_batches, state.cooldown.end - state.step);
         double eta = rate > 0 ? left_batches * double(config.batch_size) / rate : 0;
         if (config.max_minutes > 0) eta = std::min(eta, config.max_minutes * 60 - state.elapsed);
         RECSYS_LOG(Info) << "epoch " << state.epoch + 1 << " step " << state.step << " batch "
@@ -506,7 +536,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
         break;
       }
       if ((config.max_minutes > 0 && state.elapsed >= config.max_minutes * 60) ||
-          (state.cooldown_end > 0 && state.step >= state.cooldown_end)) {
+          (state.cooldown.end > 0 && state.step >= state.cooldown.end)) {
         state.stop_reason = "time_budget";
         stop_mid_epoch = true;
         break;

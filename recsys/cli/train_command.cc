@@ -59,7 +59,7 @@ void add_train_options(po::options_description& desc, TrainConfig& c) {
       "linear warm-up steps")(
       "cooldown-steps", po::value(&c.cooldown_steps)->default_value(c.cooldown_steps),
       "scale the learning rate down linearly over the last N steps of the budget (--max-steps, or "
-      "the steps --max-minutes leaves at the pace so far; 0=off)")(
+      "the steps --max-minutes leaves at the pace so far, fewer if the pace drops; 0=off)")(
       "weight-decay", real_value(&c.weight_decay), "AdamW weight decay")(
       "clip-norm", real_value(&c.clip_norm), "gradient clipping (0=off)")(
       "beta2", real_value(&c.adam_beta2), "Adam beta2")(

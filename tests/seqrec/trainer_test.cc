@@ -292,11 +292,11 @@ TEST(TrainerTest, LearningRateScheduleAndCooldown) {
   c.schedule = "constant";
   EXPECT_DOUBLE_EQ(learning_rate(c, 399), 1e-3 * 0.5);
   // An end step planned from a time budget: the earlier end wins.
-  EXPECT_DOUBLE_EQ(learning_rate(c, 399, 399), 1e-3 * 0.25);
-  EXPECT_DOUBLE_EQ(learning_rate(c, 399, 500), 1e-3 * 0.5);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399, {399}), 1e-3 * 0.25);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399, {500}), 1e-3 * 0.5);
   c.max_steps = 0;
   EXPECT_DOUBLE_EQ(learning_rate(c, 399), 1e-3);  // no end known yet: no cooldown
-  EXPECT_DOUBLE_EQ(learning_rate(c, 399, 400), 1e-3 * 0.5);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 399, {400}), 1e-3 * 0.5);
   // The cooldown needs a budget to end at, and fits into a step budget.
   EXPECT_THROW(c.validate(), Error);
   c.max_minutes = 1;
@@ -308,10 +308,50 @@ TEST(TrainerTest, LearningRateScheduleAndCooldown) {
   EXPECT_THROW(c.validate(), Error);
 }
 
+// The time budget's cooldown, by hand: it begins when the time left covers cooldown_steps steps,
+// and a slower pace moves its end in with the rate continuous, not the budget cutting it.
+TEST(TrainerTest, TimeBudgetCooldownShortensWhenThePaceDrops) {
+  TrainConfig c;
+  c.lr = 1e-3;
+  c.schedule = "constant";
+  c.warmup_steps = 0;
+  c.max_minutes = 60;
+  c.cooldown_steps = 100;
+  c.validate();
+  const Cooldown none;
+  EXPECT_EQ(plan_cooldown(c, none, 1000, 201.0, 2.0).end, 0);  // 100.5 steps left: not yet
+  const Cooldown begun = plan_cooldown(c, none, 1000, 200.0, 2.0);
+  EXPECT_EQ(begun.end, 1100);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1001, begun), 1e-3);  // 100 of 100 steps left
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1100, begun), 1e-5);
+  // A small shortfall (5%, at least 10 steps) is left alone.
+  EXPECT_EQ(plan_cooldown(c, begun, 1000, 91.0, 1.0).end, 1100);
+  // Half the steps: the end moves in, the next step keeps its rate.
+  const Cooldown half = plan_cooldown(c, begun, 1000, 50.0, 1.0);
+  EXPECT_EQ(half.end, 1050);
+  EXPECT_EQ(half.from, 1001);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1001, half), 1e-3);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1050, half), 1e-3 / 50);
+  // Again, mid-way: from the rate it had reached (30 of 50 steps left) to the new end.
+  const Cooldown again = plan_cooldown(c, half, 1020, 10.0, 1.0);
+  EXPECT_EQ(again.end, 1030);
+  EXPECT_EQ(again.from, 1021);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1021, again), learning_rate(c, 1021, half));
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1021, again), 1e-3 * 0.6);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1030, again), 1e-3 * 0.06);
+  // No time left: the next step is the last.
+  EXPECT_EQ(plan_cooldown(c, begun, 1000, 0.0, 1.0).end, 1001);
+  // Without a time budget nothing is planned.
+  c.max_minutes = 0;
+  c.max_steps = 5000;
+  EXPECT_EQ(plan_cooldown(c, none, 1000, 0.0, 1.0).end, 0);
+}
+
 // With only a time budget, the cooldown begins when the time left covers cooldown_steps steps at
-// the pace so far; here at once (after the steps that measure the pace), since no tiny run lasts
-// a million steps. The end step is kept in the checkpoint and the run stops on time.
-TEST(TrainerTest, TimeBudgetCooldownPlansItsEndStep) {
+// the pace so far; here at once (after the steps that measure the pace), and since 3 s do not
+// last a million steps, the next step shortens it to what they cover. The plan is kept in the
+// checkpoint and the run ends near its planned end, the rate nearly annealed.
+TEST(TrainerTest, TimeBudgetCooldownPlansAndShortensItsEnd) {
   Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
   IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
   TrainConfig t = quick_train_config();
@@ -327,17 +367,24 @@ TEST(TrainerTest, TimeBudgetCooldownPlansItsEndStep) {
   EXPECT_EQ(result.stop_reason, "time_budget");
   const std::string state_path = (dir / "state.ini").string();
   const ConfigMap state = read_config_lines(internal::read_text_file(state_path), state_path);
-  ASSERT_TRUE(state.count("cooldown_end"));
-  EXPECT_EQ(std::stoll(state.at("cooldown_end")), 10 + t.cooldown_steps);  // planned after 10 steps
+  // Planned after 10 steps to end at step 10 + cooldown_steps, which 3 s cannot reach: shortened
+  // at once (from step 12) to what the time covers, and again whenever the pace drops.
+  const Cooldown planned{std::stoll(state.at("cooldown_end")),
+                         std::stoll(state.at("cooldown_from")),
+                         std::stod(state.at("cooldown_factor"))};
+  EXPECT_GE(planned.from, 12);
+  EXPECT_LT(planned.end, 10 + t.cooldown_steps);
+  EXPECT_GT(planned.factor, 0.0);
+  EXPECT_LE(planned.factor, 1.0);
   std::ifstream log(dir / "train_log.jsonl");
   std::string line, last;
   while (std::getline(log, line)) last = line;
   const auto json = nlohmann::json::parse(last);
   const int64_t step = json["step"];
   ASSERT_GT(step, 11);  // past the cooldown's first step, which still has the full rate
-  EXPECT_DOUBLE_EQ(json["lr"].get<double>(),
-                   t.lr * static_cast<double>(10 + t.cooldown_steps - step + 1) / t.cooldown_steps);
-  EXPECT_LT(json["lr"].get<double>(), t.lr);
+  EXPECT_LE(step, planned.end);
+  EXPECT_DOUBLE_EQ(json["lr"].get<double>(), learning_rate(t, step, planned));
+  EXPECT_LT(json["lr"].get<double>(), 0.5 * t.lr);  // ended near the planned end, not cut early
   fs::remove_all(dir);
 }
 
