@@ -64,7 +64,7 @@ struct TrainConfig {
   // The last cooldown_steps steps of the budget scale the schedule's rate down linearly to
   // 1/cooldown_steps of it at the final step (0 = no cooldown). The budget is max_steps or, with
   // only max_minutes, the steps the time left allows at the speed so far (the trainer fixes the
-  // end step when the cooldown begins and stops there).
+  // end step when the cooldown begins, moves it in if the pace drops, and stops there).
   int64_t cooldown_steps = 0;
   double weight_decay = 0.01;
   double clip_norm = 1.0;  // <= 0 disables clipping
