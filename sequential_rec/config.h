@@ -88,7 +88,8 @@ struct TrainConfig {
 
 // A cooldown whose end a time budget fixed: the rate's factor falls linearly from `factor` at step
 // `from` to factor / (end - from + 1) at step `end`. from = 0 means the plain cooldown, the last
-// cooldown_steps steps up to `end` from factor 1 (as when it begins; state.ini before 2026-12).
+// cooldown_steps steps up to `end` from factor 1 (as when it begins; state.ini written before
+// 1a879ec).
 struct Cooldown {
   int64_t end = 0;  // 0 = none planned
   int64_t from = 0;

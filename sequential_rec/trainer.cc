@@ -210,7 +210,7 @@ struct TrainerState {
     if (it != m.end()) s.stop_reason = it->second;
     it = m.find("cooldown_end");  // absent before 2026-11-30
     if (it != m.end()) s.cooldown.end = std::stoll(it->second);
-    it = m.find("cooldown_from");  // absent before 2026-12: the plain cooldown (from 0)
+    it = m.find("cooldown_from");  // absent before 1a879ec (2026-11-30): the plain cooldown
     if (it != m.end()) s.cooldown.from = std::stoll(it->second);
     it = m.find("cooldown_factor");
     if (it != m.end()) s.cooldown.factor = std::stod(it->second);
