@@ -1,10 +1,12 @@
 // recsys index (build a semantic-ID map into the store) | index report | index methods
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "indexer/collaborative_features.h"
 #include "indexer/id_quality_report.h"
 #include "indexer/indexer_registry.h"
 #include "indexer/npy_embeddings.h"
@@ -65,6 +67,8 @@ int run_build(const std::vector<std::string>& args) {
   std::string glove, glove_cache;
   bool dry_run = false;
   TfidfOptions tfidf;
+  indexer::CollaborativeOptions collab;
+  float collab_weight = 0;
   IndexerOptions io;
   std::string hidden = "768,512,256";
   indexer::IndexerRegistry registry;
@@ -84,7 +88,14 @@ int run_build(const std::vector<std::string>& args) {
       "glove-cache", po::value(&glove_cache),
       "binary cache of --glove, written on first use, read afterwards")(
       "json", po::value(&json_path), "also write the quality report as JSON to this file")(
-      "dry-run", po::bool_switch(&dry_run), "build and report, but do not write the store");
+      "dry-run", po::bool_switch(&dry_run), "build and report, but do not write the store")(
+      "collab-weight", real_value(&collab_weight),
+      "append collaborative features (PPMI-SVD of co-occurrence in the training part of the "
+      "sequences) scaled by this weight to the item features; 0 = text only")(
+      "collab-dims", po::value(&collab.dims)->default_value(collab.dims),
+      "SVD dimensions of the collaborative features")(
+      "collab-window", po::value(&collab.window)->default_value(collab.window),
+      "co-occurrence window (positions) of the collaborative features");
   add_tfidf_options(desc, tfidf);
   add_indexer_options(desc, io, hidden);
   po::variables_map vm;
@@ -100,6 +111,9 @@ int run_build(const std::vector<std::string>& args) {
     return 0;
   io.rqvae_hidden = parse_int_list(hidden, "--rqvae-hidden", 1);
   io.validate();
+  RECSYS_CHECK(std::isfinite(collab_weight) && collab_weight >= 0,
+               "--collab-weight must be >= 0 (0 = text features only)");
+  if (collab_weight > 0) collab.validate();
   if (name.empty()) name = method;
   auto indexer = registry.create(method, io);  // unknown methods fail before any work
 
@@ -133,6 +147,15 @@ int run_build(const std::vector<std::string>& args) {
   } else {
     RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown --features '", features,
                  "' (valid: tfidf, glove, npy)");
+  }
+  if (collab_weight > 0) {
+    collab.seed = io.seed;
+    x = indexer::concat_features(x, indexer::collaborative_embeddings(dataset, collab),
+                                 collab_weight);
+    nlohmann::json j = nlohmann::json::parse(features_json);
+    j["collaborative"] = nlohmann::json::parse(collab.to_json());
+    j["collaborative"]["weight"] = collab_weight;
+    features_json = j.dump();
   }
   const auto t1 = std::chrono::steady_clock::now();
   indexer::IdQualityReport report;

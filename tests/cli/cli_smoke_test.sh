@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of the recsys command line on the test fixtures: help, bad usage, --config
 # precedence, data prepare / stats / lookup, the store left by a failed ingest, and a tiny
-# index -> train -> evaluate run (per-user ranks, list options) and benchmarks/train_curve.py on a
-# 3-epoch training log.
+# index (text and collaborative features) -> train -> evaluate run (per-user ranks, list options)
+# and benchmarks/train_curve.py on a 3-epoch training log.
 # usage: cli_smoke_test.sh RECSYS_BINARY FIXTURES_DIR
 set -uo pipefail
 bin=$1
@@ -97,6 +97,15 @@ for i in $(seq 0 7); do
 done >"$tmp/seq/meta_Seq.json"
 check "prepare sequences" 0 "$bin" data prepare --input "$tmp/seq" --store "$tmp/q"
 check "index random" 0 "$bin" index --store "$tmp/q" --method random --levels 2 --codebook-size 4
+check "index with collaborative features" 0 "$bin" index --store "$tmp/q" --method kmeans \
+  --codebook-size 2 --collab-weight 1 --collab-dims 4 --name collab --json "$tmp/collab.json"
+expect_in "map config names them" "$tmp/collab.json" '"encoder": "ppmi_svd"'
+expect_in "held-out items logged" "$tmp/err" "last 2 items of each user held out"
+check "negative --collab-weight" 2 "$bin" index --store "$tmp/q" --method kmeans \
+  --codebook-size 2 --collab-weight -1
+expect_in "weight error" "$tmp/err" "--collab-weight must be >= 0"
+check "zero --collab-window" 2 "$bin" index --store "$tmp/q" --method kmeans \
+  --codebook-size 2 --collab-weight 1 --collab-window 0
 check "bad --ks" 2 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" --ks 5,x
 expect_in "bad --ks named" "$tmp/err" "--ks: 'x' is not an integer"
 check "train tiny tiger" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" \
