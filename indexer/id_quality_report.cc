@@ -46,7 +46,53 @@ std::string leaf_category_path(const ItemRecord& item) {
   return out;
 }
 
+std::vector<SequenceCoherence> sequence_coherence(const IdMap& map,
+                                                  const std::vector<UserRecord>& users,
+                                                  uint32_t holdout) {
+  const uint32_t levels = map.length() > 1 ? static_cast<uint32_t>(map.length() - 1) : 0;
+  std::vector<SequenceCoherence> out;
+  for (uint32_t len = 1; len <= levels; ++len) {
+    const auto prefix = [&](ItemIndex i) {
+      RECSYS_CHECK(i < map.num_items(), "sequence coherence: item ", i, " is not in ID map '",
+                   map.name, "' (", map.num_items(), " items)");
+      return SemanticId(map.ids[i].begin(), map.ids[i].begin() + len);
+    };
+    SequenceCoherence c;
+    c.length = len;
+    std::map<SemanticId, uint64_t> interactions;
+    uint64_t total = 0, shared = 0, follows = 0, in_history = 0;
+    for (const auto& u : users) {
+      const size_t train = u.items.size() > holdout ? u.items.size() - holdout : 0;
+      std::set<SemanticId> history;
+      for (size_t p = 0; p < train; ++p) {
+        SemanticId here = prefix(u.items[p]);
+        ++interactions[here];
+        ++total;
+        if (p + 1 < train) {
+          ++c.transitions;
+          shared += here == prefix(u.items[p + 1]);
+        }
+        history.insert(std::move(here));
+      }
+      if (holdout >= 2 && train > 0) {  // the validation target follows the training part
+        ++c.targets;
+        const SemanticId target = prefix(u.items[train]);
+        follows += target == prefix(u.items[train - 1]);
+        in_history += history.count(target) > 0;
+      }
+    }
+    c.next_shares = c.transitions ? double(shared) / c.transitions : 0;
+    c.target_follows = c.targets ? double(follows) / c.targets : 0;
+    c.target_in_history = c.targets ? double(in_history) / c.targets : 0;
+    for (const auto& [k, n] : interactions)
+      c.by_chance += (double(n) / total) * (double(n) / total);
+    out.push_back(c);
+  }
+  return out;
+}
+
 IdQualityReport make_id_quality_report(const IdMap& map, const std::vector<ItemRecord>& items,
+                                       const std::vector<UserRecord>& users,
                                        const IdQualityOptions& options) {
   RECSYS_CHECK(map.length() >= 1, "ID map '", map.name, "' has no positions");
   RECSYS_CHECK(items.size() == map.num_items(), "ID map '", map.name, "' has ", map.num_items(),
@@ -142,6 +188,7 @@ IdQualityReport make_id_quality_report(const IdMap& map, const std::vector<ItemR
       r.examples.push_back(std::move(ex));
     }
   }
+  if (!users.empty()) r.coherence = sequence_coherence(map, users, options.holdout);
   return r;
 }
 
@@ -209,6 +256,15 @@ std::string IdQualityReport::to_json(int indent) const {
     for (const auto& [c, n] : e.categories) x["categories"].push_back({c, n});
     j["examples"].push_back(std::move(x));
   }
+  for (const auto& c : coherence)
+    j["sequence_coherence"].push_back({{"length", c.length},
+                                       {"transitions", c.transitions},
+                                       {"next_shares", c.next_shares},
+                                       {"by_chance", c.by_chance},
+                                       {"lift", c.lift()},
+                                       {"targets", c.targets},
+                                       {"target_follows", c.target_follows},
+                                       {"target_in_history", c.target_in_history}});
   j["warnings"] = warnings();
   return j.dump(indent);
 }
@@ -252,6 +308,16 @@ std::string IdQualityReport::to_table() const {
     os << "; categories";
     for (const auto& [c, n] : e.categories) os << " " << c << "(" << n << ")";
     os << "\n";
+  }
+  if (!coherence.empty())
+    os << "\nsequence coherence   next item shares  by chance    lift  valid target shares: last "
+          "item  any history item\n";
+  for (const auto& c : coherence) {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "prefix %-13u %15.2f%% %9.2f%% %7.1f %24.2f%% %15.2f%%\n",
+                  c.length, 100 * c.next_shares, 100 * c.by_chance, c.lift(),
+                  100 * c.target_follows, 100 * c.target_in_history);
+    os << buf;
   }
   const auto warn = warnings();
   if (!warn.empty()) os << "\n";

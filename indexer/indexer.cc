@@ -21,8 +21,9 @@ void IndexerOptions::validate() const {
 }
 
 IdMap build_id_map(Indexer& indexer, const RowMatrix& features,
-                   const std::vector<ItemRecord>& items, const std::string& name,
-                   const std::string& features_json, IdQualityReport* report) {
+                   const std::vector<ItemRecord>& items, const std::vector<UserRecord>& users,
+                   const std::string& name, const std::string& features_json,
+                   IdQualityReport* report) {
   RECSYS_CHECK(static_cast<size_t>(features.rows()) == items.size(), "indexer: ", features.rows(),
                " feature rows for ", items.size(), " items");
   const auto start = std::chrono::steady_clock::now();
@@ -39,7 +40,7 @@ IdMap build_id_map(Indexer& indexer, const RowMatrix& features,
   config["seconds"] = seconds;
   if (!a.training_json.empty()) config["training"] = nlohmann::json::parse(a.training_json);
   map.config_json = config.dump();
-  IdQualityReport r = make_id_quality_report(map, items);
+  IdQualityReport r = make_id_quality_report(map, items, users);
   map.report_json = r.to_json(-1);
   RECSYS_LOG(Info) << "indexer " << indexer.method() << ": " << items.size() << " items in "
                    << seconds << " s; " << r.collisions.items_colliding

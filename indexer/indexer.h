@@ -51,9 +51,11 @@ class Indexer {
 };
 
 // Runs `indexer`, appends the collision suffix and attaches config and quality report.
-// features_json describes the features (stored in the config). items[i] is item i's record.
+// features_json describes the features (stored in the config). items[i] is item i's record; the
+// users' sequences (may be empty) give the report's sequence coherence.
 IdMap build_id_map(Indexer& indexer, const RowMatrix& features,
-                   const std::vector<ItemRecord>& items, const std::string& name,
-                   const std::string& features_json = "{}", IdQualityReport* report = nullptr);
+                   const std::vector<ItemRecord>& items, const std::vector<UserRecord>& users,
+                   const std::string& name, const std::string& features_json = "{}",
+                   IdQualityReport* report = nullptr);
 
 }  // namespace recsys::indexer

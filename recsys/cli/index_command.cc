@@ -159,7 +159,8 @@ int run_build(const std::vector<std::string>& args) {
   }
   const auto t1 = std::chrono::steady_clock::now();
   indexer::IdQualityReport report;
-  IdMap map = indexer::build_id_map(*indexer, x, dataset.items, name, features_json, &report);
+  IdMap map = indexer::build_id_map(*indexer, x, dataset.items, dataset.users, name, features_json,
+                                    &report);
   const auto t2 = std::chrono::steady_clock::now();
   const double feature_s = std::chrono::duration<double>(t1 - t0).count();
   const double index_s = std::chrono::duration<double>(t2 - t1).count();
@@ -190,7 +191,8 @@ int run_report(const std::vector<std::string>& args) {
   const auto map = store->load_id_map(name);
   if (!map) throw_unknown_id_map(*store, name);
   const Dataset dataset = store->load_dataset();
-  const indexer::IdQualityReport report = indexer::make_id_quality_report(*map, dataset.items);
+  const indexer::IdQualityReport report =
+      indexer::make_id_quality_report(*map, dataset.items, dataset.users);
   std::cout << report.to_table();
   if (!json_path.empty()) write_file(json_path, report.to_json());
   return 0;

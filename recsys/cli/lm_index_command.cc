@@ -86,7 +86,8 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
   config["checkpoint"] = lo.checkpoint_path;
   config["num_items"] = texts.size();
   map.config_json = config.dump();
-  const indexer::IdQualityReport report = indexer::make_id_quality_report(map, dataset.items);
+  const indexer::IdQualityReport report =
+      indexer::make_id_quality_report(map, dataset.items, dataset.users);
   {
     nlohmann::json stored = nlohmann::json::parse(report.to_json());
     stored["lmindexer_final_reassign"] = reassign_json;

@@ -76,6 +76,47 @@ TEST(IdQualityReportTest, WarnsWhenTheSuffixCarriesMostIdentityAndTheFirstCodeCo
   EXPECT_TRUE(make_id_quality_report(small, std::vector<ItemRecord>(3)).warnings().empty());
 }
 
+UserRecord user(std::vector<ItemIndex> items) {
+  UserRecord u;
+  u.timestamps.assign(items.size(), 0);
+  u.items = std::move(items);
+  return u;
+}
+
+TEST(IdQualityReportTest, SequenceCoherenceByHand) {
+  // First codes: items 0, 1 -> 0; items 2, 3 -> 1. Second codes tell all four apart.
+  const IdMap map = make_id_map("t", "test", {{0, 0}, {0, 1}, {1, 0}, {1, 1}}, {2, 2});
+  // Training parts (last two items held out): [0 1 2], [2 3], [1 0]; the third user has none.
+  // Validation targets: item 0 after [0 1 2], item 2 after [2 3], item 3 after [1 0].
+  const std::vector<UserRecord> users = {user({0, 1, 2, 0, 3}), user({2, 3, 2, 1}), user({3}),
+                                         user({1, 0, 3, 3})};
+  const auto c = sequence_coherence(map, users);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].length, 1u);
+  EXPECT_EQ(c[0].transitions, 4u);
+  EXPECT_DOUBLE_EQ(c[0].next_shares, 3.0 / 4);  // all but 1 -> 2 keep the first code
+  EXPECT_DOUBLE_EQ(c[0].by_chance, 25.0 / 49);  // code 0: 4 of 7 interactions, code 1: 3
+  EXPECT_DOUBLE_EQ(c[0].lift(), (3.0 / 4) / (25.0 / 49));
+  EXPECT_EQ(c[0].targets, 3u);
+  EXPECT_DOUBLE_EQ(c[0].target_follows, 1.0 / 3);     // 3 -> 2 only
+  EXPECT_DOUBLE_EQ(c[0].target_in_history, 2.0 / 3);  // not item 3 after [1 0]
+  EXPECT_EQ(c[1].transitions, 4u);
+  EXPECT_DOUBLE_EQ(c[1].next_shares, 0.0);
+  EXPECT_DOUBLE_EQ(c[1].by_chance, 13.0 / 49);  // items 0, 1, 2 twice, item 3 once
+  EXPECT_DOUBLE_EQ(c[1].target_follows, 0.0);
+  EXPECT_DOUBLE_EQ(c[1].target_in_history, 2.0 / 3);  // items 0 and 2 were bought before
+
+  const IdQualityReport r = make_id_quality_report(map, std::vector<ItemRecord>(4), users);
+  ASSERT_EQ(r.coherence.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.coherence[0].next_shares, 3.0 / 4);
+  const auto j = nlohmann::json::parse(r.to_json());
+  EXPECT_DOUBLE_EQ(j["sequence_coherence"][0]["lift"].get<double>(), (3.0 / 4) / (25.0 / 49));
+  EXPECT_NE(r.to_table().find("sequence coherence"), std::string::npos);
+  EXPECT_TRUE(make_id_quality_report(map, std::vector<ItemRecord>(4)).coherence.empty());
+
+  EXPECT_THROW(sequence_coherence(map, {user({0, 7, 1})}), Error);  // item outside the map
+}
+
 TEST(IdQualityReportTest, RejectsItemCountMismatch) {
   const IdMap map = make_id_map("t", "test", {{0}, {1}}, {2});
   EXPECT_THROW(make_id_quality_report(map, {ItemRecord{}}), Error);

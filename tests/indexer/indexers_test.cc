@@ -63,7 +63,7 @@ TEST(ResidualKMeansTest, IdsUniqueAfterSuffixAndFirstCodeFindsPlantedClusters) {
   o.codebook_size = 8;
   auto ix = registry().create("rkmeans", o);
   IdQualityReport rep;
-  const IdMap map = build_id_map(*ix, p.x, p.items, "rk", "{}", &rep);
+  const IdMap map = build_id_map(*ix, p.x, p.items, {}, "rk", "{}", &rep);
   EXPECT_NO_THROW(map.validate());
   EXPECT_EQ(map.vocab.size(), 3u);
   EXPECT_TRUE(rep.ids_unique);
@@ -81,7 +81,7 @@ TEST(ResidualKMeansTest, FlatKMeansHasOneLevel) {
   IndexerOptions o;
   o.codebook_size = 4;
   auto ix = registry().create("kmeans", o);
-  const IdMap map = build_id_map(*ix, p.x, p.items, "flat");
+  const IdMap map = build_id_map(*ix, p.x, p.items, {}, "flat");
   EXPECT_EQ(map.vocab.size(), 2u);
   EXPECT_EQ(map.vocab[0], 4u);
   EXPECT_EQ(map.vocab[1], 20u);  // each planted cluster shares one code
@@ -94,7 +94,7 @@ TEST(RandomIndexerTest, RandomCodesCarryNoCategoryInformation) {
   o.codebook_size = 16;
   auto ix = registry().create("random", o);
   IdQualityReport rep;
-  const IdMap map = build_id_map(*ix, p.x, p.items, "rnd", "{}", &rep);
+  const IdMap map = build_id_map(*ix, p.x, p.items, {}, "rnd", "{}", &rep);
   EXPECT_NO_THROW(map.validate());
   EXPECT_NEAR(rep.first_code_vs_categories[0].ami, 0.0, 0.01);
   EXPECT_GT(rep.levels[0].usage, 0.99);
@@ -107,7 +107,7 @@ TEST(HierarchicalKMeansTest, CodesWithinBranchFactorAndUnique) {
   o.codebook_size = 5;
   auto ix = registry().create("hkmeans", o);
   IdQualityReport rep;
-  const IdMap map = build_id_map(*ix, p.x, p.items, "hk", "{}", &rep);
+  const IdMap map = build_id_map(*ix, p.x, p.items, {}, "hk", "{}", &rep);
   EXPECT_NO_THROW(map.validate());
   EXPECT_GT(rep.first_code_vs_categories[0].ami, 0.99);
   // 200 items in a 5 x 5 x 5 tree: the recursion must spread them, few collide.
