@@ -94,18 +94,20 @@ Cooldown plan_cooldown(const TrainConfig& c, const Cooldown& current, int64_t st
                        double seconds_left, double seconds_per_step) {
   if (c.cooldown_steps == 0 || c.max_minutes <= 0 || seconds_per_step <= 0) return current;
   const double fits = std::max(seconds_left, 0.0) / seconds_per_step;  // steps the time left covers
+  const auto slack = [](int64_t left) { return std::max<int64_t>(10, left / 20); };
+  const int64_t next = step + 1;
+  const int64_t short_end = step + std::max<int64_t>(static_cast<int64_t>(fits), 1);
   if (current.end == 0) {
     if (fits > static_cast<double>(c.cooldown_steps)) return current;
-    return {step + c.cooldown_steps, 0, 1.0};
+    if (fits >= static_cast<double>(c.cooldown_steps - slack(c.cooldown_steps)))
+      return {step + c.cooldown_steps, 0, 1.0};
+    return {short_end, next, 1.0};  // begins short: from the full rate to what the time covers
   }
   const Cooldown k = effective_cooldown(c, current);
   const int64_t left = k.end - step;
-  const int64_t slack = std::max<int64_t>(10, left / 20);
-  if (left <= 0 || fits >= static_cast<double>(left - slack)) return current;
+  if (left <= 0 || fits >= static_cast<double>(left - slack(left))) return current;
   // The next step keeps the rate it would have had; the fall to the new end is steeper.
-  const int64_t next = step + 1;
-  return {step + std::max<int64_t>(static_cast<int64_t>(fits), 1), next,
-          cooldown_factor(c, next, k)};
+  return {short_end, next, cooldown_factor(c, next, k)};
 }
 
 namespace {

@@ -103,7 +103,8 @@ double learning_rate(const TrainConfig& config, int64_t step, const Cooldown& pl
 
 // The time budget's cooldown after step `step`, with `seconds_left` of the budget at
 // `seconds_per_step`. None yet: it begins once the time left covers no more than cooldown_steps
-// steps (end = step + cooldown_steps). Planned: when the time left covers clearly fewer steps than
+// steps (end = step + cooldown_steps, or clearly fewer: what the time covers, from the full rate).
+// Planned: when the time left covers clearly fewer steps than
 // remain (5%, at least 10 steps, short), the end moves in to what it covers and the factor falls
 // from its current value to the new end, so a slower pace shortens the cooldown instead of the
 // budget cutting it with the rate still high. Otherwise returns `current`.

@@ -441,7 +441,11 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       cooldown_since = now;
       cooldown_since_step = state.step;
       RECSYS_LOG(Info) << "cooldown begins: at " << format_fixed(seconds_per_step, 3)
-                       << " s/step the time left allows at most " << config.cooldown_steps
+                       << " s/step the time left allows "
+                       << (planned.from == 0
+                               ? "at most " + std::to_string(config.cooldown_steps)
+                               : std::to_string(planned.end - state.step) + " of the " +
+                                     std::to_string(config.cooldown_steps))
                        << " steps; the learning rate falls linearly until step " << planned.end;
     } else {
       RECSYS_LOG(Info) << "cooldown shortened: at " << format_fixed(seconds_per_step, 3)

@@ -324,6 +324,13 @@ TEST(TrainerTest, TimeBudgetCooldownShortensWhenThePaceDrops) {
   EXPECT_EQ(begun.end, 1100);
   EXPECT_DOUBLE_EQ(learning_rate(c, 1001, begun), 1e-3);  // 100 of 100 steps left
   EXPECT_DOUBLE_EQ(learning_rate(c, 1100, begun), 1e-5);
+  // Time for clearly fewer steps (5%, at least 10, short): it begins short, from the full rate.
+  EXPECT_EQ(plan_cooldown(c, none, 1000, 91.0, 1.0).end, 1100);
+  const Cooldown short_begun = plan_cooldown(c, none, 1000, 89.0, 1.0);
+  EXPECT_EQ(short_begun.end, 1089);
+  EXPECT_EQ(short_begun.from, 1001);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1001, short_begun), 1e-3);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 1089, short_begun), 1e-3 / 89);
   // A small shortfall (5%, at least 10 steps) is left alone.
   EXPECT_EQ(plan_cooldown(c, begun, 1000, 91.0, 1.0).end, 1100);
   // Half the steps: the end moves in, the next step keeps its rate.
@@ -349,7 +356,7 @@ TEST(TrainerTest, TimeBudgetCooldownShortensWhenThePaceDrops) {
 
 // With only a time budget, the cooldown begins when the time left covers cooldown_steps steps at
 // the pace so far; here at once (after the steps that measure the pace), and since 3 s do not
-// last a million steps, the next step shortens it to what they cover. The plan is kept in the
+// last a million steps, it begins short, ending where they end. The plan is kept in the
 // checkpoint and the run ends near its planned end, the rate nearly annealed.
 TEST(TrainerTest, TimeBudgetCooldownPlansAndShortensItsEnd) {
   Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
@@ -367,12 +374,12 @@ TEST(TrainerTest, TimeBudgetCooldownPlansAndShortensItsEnd) {
   EXPECT_EQ(result.stop_reason, "time_budget");
   const std::string state_path = (dir / "state.ini").string();
   const ConfigMap state = read_config_lines(internal::read_text_file(state_path), state_path);
-  // Planned after 10 steps to end at step 10 + cooldown_steps, which 3 s cannot reach: shortened
-  // at once (from step 12) to what the time covers, and again whenever the pace drops.
+  // Planned after 10 steps, short at once (from step 11) since 3 s cannot last cooldown_steps
+  // steps, and shortened again whenever the pace drops.
   const Cooldown planned{std::stoll(state.at("cooldown_end")),
                          std::stoll(state.at("cooldown_from")),
                          std::stod(state.at("cooldown_factor"))};
-  EXPECT_GE(planned.from, 12);
+  EXPECT_GE(planned.from, 11);
   EXPECT_LT(planned.end, 10 + t.cooldown_steps);
   EXPECT_GT(planned.factor, 0.0);
   EXPECT_LE(planned.factor, 1.0);
