@@ -88,10 +88,7 @@ RowMatrix collaborative_embeddings(const Dataset& dataset, const CollaborativeOp
     const double sv = svd.singular_values[k];
     if (sv > 0) x.col(k) = svd.transformed.col(k) / float(std::sqrt(sv));  // U S -> U sqrt(S)
   }
-  for (Eigen::Index i = 0; i < x.rows(); ++i) {
-    const float norm = x.row(i).norm();
-    if (norm > 0) x.row(i) /= norm;
-  }
+  normalize_rows(x);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   RECSYS_LOG(Info) << "collaborative features: " << s.pairs << " co-occurrences (window "
                    << options.window << ", last " << options.holdout

@@ -111,12 +111,7 @@ RowMatrix tfidf_svd_embeddings(const std::vector<ItemRecord>& items, const Tfidf
   uint64_t empty = 0;
   for (Eigen::Index i = 0; i < tfidf.rows(); ++i)
     empty += tfidf.outerIndexPtr()[i + 1] == tfidf.outerIndexPtr()[i];
-  if (options.normalize) {
-    for (Eigen::Index i = 0; i < x.rows(); ++i) {
-      const float norm = x.row(i).norm();
-      if (norm > 0) x.row(i) /= norm;
-    }
-  }
+  if (options.normalize) normalize_rows(x);
   TextFeatureStats s;
   s.documents = items.size();
   s.empty_documents = empty;
