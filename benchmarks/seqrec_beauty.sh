@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Beauty quality runs: trains SASRec and TIGER (one run per ID map) with a wall-time budget each,
 # evaluates validation + test with full ranking (history items kept in the ranking, as in the
-# published tables), and collects everything into benchmarks/reports/seqrec_beauty.{json,md} next
-# to the published figures.
+# published tables), and collects the runs' reports into RUN_DIR/seqrec_beauty.{json,md} next to
+# the published figures (benchmarks/collect_seqrec.py; benchmarks/reports/seqrec_beauty.md is the
+# curated account of the runs so far).
 # usage: benchmarks/seqrec_beauty.sh STORE_DIR RUN_DIR "MAP1 MAP2 ..." [TIGER_MIN] [SASREC_MIN]
 #   env: BUILD_DIR (default build), THREADS (default 2), PRECISION (fp32 | bf16, default fp32:
 #        training and evaluation), EVAL_USERS (TIGER validation users per epoch, default 0 = all:
@@ -35,38 +36,13 @@ if [ -z "${SKIP_TRAIN:-}" ]; then
       --report "$runs/tiger_${m}_report" 2>&1 | tee "$runs/tiger_$m.log"
   done
 fi
-/usr/bin/python3 - "$runs" "$maps" "$tiger_min" "$sasrec_min" "$threads" "$precision" <<'PY'
-import json, sys, os, datetime
-runs, maps, tmin, smin, threads, precision = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
-published = [("TIGER (published, RQ-VAE + T5)", 0.0454, 0.0321, 0.0648, 0.0384),
-             ("SASRec (published)", 0.0387, 0.0249, 0.0605, 0.0318),
-             ("SASRec, PyTorch eager full-softmax (measured here, 1 thread, ~20 min)", 0.0567, 0.0328, 0.0849, 0.0419)]
-rows, reports = [], {}
-for name, path in [("SASRec (recsys)", "sasrec_report")] + [(f"TIGER (recsys), map {m}", f"tiger_{m}_report") for m in maps]:
-    p = os.path.join(runs, path + ".json")
-    if not os.path.exists(p): continue
-    r = json.load(open(p)); reports[name] = r
-    test = [x for x in r["results"] if x["split"] == "test"][-1]
-    users = test["users"]; test = test["metrics"]
-    valid = ([x for x in r["results"] if x["split"] == "validation"] or [{"metrics": {}}])[-1]["metrics"]
-    r["notes"]["test users"] = str(users)
-    rows.append((name, test, valid, r["notes"]))
-out = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "threads": int(threads), "precision": precision,
-       "tiger_budget_minutes": float(tmin), "sasrec_budget_minutes": float(smin),
-       "runs": reports, "published": [dict(zip(["method", "R@5", "N@5", "R@10", "N@10"], p)) for p in published]}
-json.dump(out, open("benchmarks/reports/seqrec_beauty.json", "w"), indent=2)
-md = [f"# Beauty: generative retrieval (TIGER) vs SASRec ({out['date']})", "",
-      f"Leave-one-out, full ranking over all 12,101 items, history items kept in the ranking, 22,363 test users.",
-      f"Budget per run: TIGER {tmin} min, SASRec {smin} min of wall time on this 2-core machine ({threads} threads), precision {precision} (training and decoding); load: see the note below the table.", "",
-      "| method | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 | test users | train wall (s) | steps | stop |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-for name, t, v, n in rows:
-    md.append(f"| {name} | {t['recall@5']:.4f} | {t['ndcg@5']:.4f} | {t['recall@10']:.4f} | {t['ndcg@10']:.4f} | "
-              f"{t['recall@20']:.4f} | {t['ndcg@20']:.4f} | {n.get('test users','')} | {float(n.get('training wall time (s)', 0)):.0f} | {n.get('steps','')} | {n.get('stop reason','')} |")
-for p in published:
-    md.append(f"| {p[0]} | {p[1]:.4f} | {p[2]:.4f} | {p[3]:.4f} | {p[4]:.4f} | - | - | | | | |")
-md += ["", "Validation (same protocol):", "", "| method | R@10 | N@10 |", "|---|---|---|"]
-for name, t, v, n in rows:
-    if v: md.append(f"| {name} | {v['recall@10']:.4f} | {v['ndcg@10']:.4f} |")
-open("benchmarks/reports/seqrec_beauty.md", "w").write("\n".join(md) + "\n")
-print("\n".join(md))
-PY
+candidates=("SASRec (recsys)=$runs/sasrec_report.json")
+for m in $maps; do candidates+=("TIGER (recsys) map $m=$runs/tiger_${m}_report.json"); done
+reports=()
+for r in "${candidates[@]}"; do
+  if [ -f "${r#*=}" ]; then reports+=("$r"); fi
+done
+[ ${#reports[@]} -gt 0 ] || { echo "no reports in $runs" >&2; exit 1; }
+/usr/bin/python3 benchmarks/collect_seqrec.py --published-beauty \
+  --title "Beauty: TIGER vs SASRec, $threads threads, $precision, budgets TIGER $tiger_min / SASRec $sasrec_min min" \
+  --json "$runs/seqrec_beauty.json" --md "$runs/seqrec_beauty.md" "${reports[@]}"

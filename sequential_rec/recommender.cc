@@ -131,6 +131,12 @@ ConfigMap read_checkpoint_config(const std::string& dir) {
   return m;
 }
 
+ConfigMap read_checkpoint_state(const std::string& dir) {
+  const fs::path path = fs::path(dir) / internal::kStateFile;
+  if (!fs::exists(path)) return {};
+  return read_config_lines(internal::read_text_file(path.string()), path.string());
+}
+
 std::string trained_precision(const ConfigMap& config) {
   auto it = config.find("train.precision");
   return it != config.end() && it->second == "bf16" ? "bf16" : "fp32";

@@ -63,6 +63,10 @@ void set_num_threads(int threads);
 // Reads the checkpoint's config.ini (model, map name, ...).
 ConfigMap read_checkpoint_config(const std::string& checkpoint_dir);
 
+// The training state saved with a checkpoint's last step (state.ini: step, epoch, elapsed_seconds,
+// stop_reason, best_epoch, ...); empty when training never saved a step there.
+ConfigMap read_checkpoint_state(const std::string& checkpoint_dir);
+
 // The precision a checkpoint was trained (and validated) in, from its config: "fp32" or "bf16";
 // "fp32" when the config does not say. evaluate / recommend / serve decode in it by default.
 std::string trained_precision(const ConfigMap& checkpoint_config);

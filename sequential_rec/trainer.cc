@@ -298,10 +298,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
                              "ones): "
                           << changed;
     }
-    state = TrainerState::from_map(
-        read_config_lines(internal::read_text_file(path(internal::kStateFile)),
-                          path(internal::kStateFile)),
-        path(internal::kStateFile));
+    state =
+        TrainerState::from_map(read_checkpoint_state(config.out_dir), path(internal::kStateFile));
     internal::load_module(module, path(internal::kLastWeights), device);
     torch::serialize::InputArchive opt_archive;
     opt_archive.load_from(path(internal::kOptimizerFile), device);

@@ -240,6 +240,24 @@ int run_evaluate(const std::vector<std::string>& args) {
     rep.id_map = map ? map->name : "";
     rep.title = "recsys evaluate: " + model->name() + " on " + dataset.name;
     rep.config = saved;
+    // How much training these weights had, as `train` reports it (one set of notes per
+    // checkpoint when there are several).
+    const seqrec::ConfigMap state = seqrec::read_checkpoint_state(ckpt);
+    const std::string tag = checkpoints.size() > 1 ? " (" + ckpt + ")" : "";
+    if (checkpoints.size() == 1) rep.notes["checkpoint"] = ckpt;  // several: named per result
+    for (const auto& [key, note] : std::vector<std::pair<std::string, std::string>>{
+             {"step", "steps"},
+             {"epoch", "epochs"},
+             {"elapsed_seconds", "training wall time (s)"},
+             {"best_epoch", "best epoch"},
+             {"stop_reason", "stop reason"}}) {
+      auto found = state.find(key);
+      if (found == state.end()) continue;
+      rep.notes[note + tag] =
+          key == "elapsed_seconds" ? format_fixed(std::stod(found->second), 1) : found->second;
+    }
+    if (!state.empty() && state.count("finished") && state.at("finished") != "1")
+      rep.notes["stop reason" + tag] = "not finished (train again with the same --out to resume)";
     for (auto split : splits) {
       auto r = seqrec::evaluate(*model, dataset, split, ckpt_eval);
       std::cout << ckpt << "  " << metric_line(r) << "\n";

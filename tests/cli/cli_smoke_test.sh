@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end checks of the recsys command line on the test fixtures: help, bad usage, --config
 # precedence, data prepare / stats / lookup, the store left by a failed ingest, and a tiny
-# index (text and collaborative features) -> train -> evaluate run (per-user ranks, list options)
-# and benchmarks/train_curve.py on a 3-epoch training log.
+# index (text and collaborative features) -> train -> evaluate run (per-user ranks, list options),
+# benchmarks/train_curve.py on a 3-epoch training log and benchmarks/collect_seqrec.py on the
+# evaluation reports.
 # usage: cli_smoke_test.sh RECSYS_BINARY FIXTURES_DIR
 set -uo pipefail
 bin=$1
@@ -124,6 +125,8 @@ fi
 check "evaluate last weights" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" \
   --weights last --split test --report "$tmp/rep_last"
 expect_in "report says last" "$tmp/rep_last.json" '"weights": "last"'
+expect_in "report says how long it trained" "$tmp/rep_last.json" '"steps": "3"'
+expect_in "report says why it stopped" "$tmp/rep_last.json" '"stop reason": "max_steps"'
 check "bad --weights" 2 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" --weights worst
 expect_in "bad --weights named" "$tmp/err" "best or last, got 'worst'"
 check "serve, bad --weights" 2 "$bin" serve --store "$tmp/q" --model "$tmp/ck" --port 0 \
@@ -150,6 +153,15 @@ check "evaluate two checkpoints" 0 "$bin" evaluate --store "$tmp/q" --checkpoint
   "$tmp/ck3" --split test --ranks "$tmp/ranks2.tsv" --report "$tmp/rep2"
 expect_in "mean and spread" "$tmp/out" "mean +- std over 2 checkpoints"
 expect_in "report row names its checkpoint" "$tmp/rep2.md" "| $tmp/ck3 | test |"
+expect_in "training notes per checkpoint" "$tmp/rep2.json" "\"epochs ($tmp/ck3)\": \"4\""
+collect=$(dirname "$0")/../../benchmarks/collect_seqrec.py
+check "collect reports" 0 python3 "$collect" "one=$tmp/rep_last.json" "two=$tmp/rep2.json" \
+  --json "$tmp/table.json"
+expect_in "collect: training of the weights" "$tmp/out" "| one | tiger | random | 42 | last | 3 steps, 0 min (max_steps) |"
+expect_in "collect: two runs, mean and spread" "$tmp/out" "| two | tiger | random | 2 runs | best | 3 steps"
+expect_in "collect: every run's figures kept" "$tmp/table.json" '"values": ['
+check "collect, not a report" 1 python3 "$collect" "x=$tmp/ranks2.tsv"
+expect_in "collect names the file" "$tmp/err" "cannot read report '$tmp/ranks2.tsv'"
 compare=$(dirname "$0")/../../benchmarks/compare_ranks.py
 check "compare ranks" 0 python3 "$compare" "$tmp/ranks2.tsv" --label "$tmp/ck=one" \
   --label "$tmp/ck3=three" --subset 5
