@@ -221,7 +221,8 @@ struct TrainerState {
 }  // namespace
 
 TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
-                              const ModelConfig& model_config, const TrainConfig& config) {
+                              const ModelConfig& model_config, const TrainConfig& config,
+                              const std::atomic<bool>* stop) {
   model_config.validate();
   config.validate();
   torch::set_num_threads(config.threads);
@@ -532,6 +533,11 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
         interval_batches = 0;
         interval_samples = 0;
       }
+      if (stop != nullptr && stop->load()) {
+        state.stop_reason = "interrupted";
+        stop_mid_epoch = true;
+        break;
+      }
       if (config.max_steps > 0 && state.step >= config.max_steps) {
         state.stop_reason = "max_steps";
         stop_mid_epoch = true;
@@ -547,12 +553,21 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     EpochLog log;
     log.train_loss = epoch_batches ? epoch_loss / epoch_batches : 0;
     log.samples_per_second = epoch_seconds > 0 ? epoch_samples / epoch_seconds : 0;
-    if (stop_mid_epoch && state.batch < static_cast<int64_t>(batches.size())) {
+    // An interruption keeps even a finished epoch open: its validation (when due) runs on resume.
+    const bool interrupted = state.stop_reason == "interrupted";
+    if (stop_mid_epoch && (interrupted || state.batch < static_cast<int64_t>(batches.size()))) {
       log.epoch = state.epoch;  // partial epoch
       if (state.stop_reason == "time_budget") validate(log);
-      state.finished = true;
+      state.finished = !interrupted;
       state.elapsed = now_elapsed();
       save_checkpoint();
+      if (interrupted) {
+        RECSYS_LOG(Warning) << "interrupted at step " << state.step << " (epoch " << state.epoch + 1
+                            << ", batch " << state.batch << ")"
+                            << (use_dir ? "; checkpoint saved in " + config.out_dir +
+                                              ": the same command resumes here"
+                                        : "");
+      }
       break;
     }
     ++state.epoch;

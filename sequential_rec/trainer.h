@@ -5,6 +5,7 @@
 // (weights, optimizer, step, position in the epoch, RNG), one progress line per interval.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -25,13 +26,17 @@ struct TrainResult {
   double samples_per_second = 0;  // this session, training steps only
   double last_loss = 0;           // loss of the final step
   int64_t num_parameters = 0;
-  std::string stop_reason;  // max_epochs | max_steps | time_budget | early_stopping
+  std::string stop_reason;  // max_epochs | max_steps | time_budget | early_stopping | interrupted
   bool resumed = false;
 };
 
 // Trains `model_config` on `dataset` (`map` is required for TIGER and must outlive the result's
 // model). With config.out_dir set, writes checkpoints there and resumes from one if present.
+// `stop`, when given, is read after every step: once it is true (set by a SIGINT handler, say),
+// training saves a checkpoint where it stands, mid-epoch, without validating, and returns with
+// stop_reason "interrupted"; training again with the same out_dir resumes exactly there.
 TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
-                              const ModelConfig& model_config, const TrainConfig& config);
+                              const ModelConfig& model_config, const TrainConfig& config,
+                              const std::atomic<bool>* stop = nullptr);
 
 }  // namespace recsys::seqrec

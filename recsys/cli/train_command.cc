@@ -1,6 +1,8 @@
 // recsys train | evaluate | recommend: the sequential recommenders (TIGER on semantic IDs, SASRec
 // on item IDs) over a store. Torch-free: everything goes through sequential_rec's plain headers.
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -24,6 +26,45 @@ namespace {
 using seqrec::EvalConfig;
 using seqrec::ModelConfig;
 using seqrec::TrainConfig;
+
+// SIGINT / SIGTERM while training: the first asks the trainer to save a checkpoint and stop after
+// the current step; the handler then restores the default action, so a second one ends the process.
+std::atomic<bool> g_stop_training{false};
+volatile std::sig_atomic_t g_stop_signal = 0;
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+void request_stop(int signal) {
+  g_stop_signal = signal;
+  g_stop_training.store(true);
+  std::signal(signal, SIG_DFL);
+}
+
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    g_stop_training.store(false);
+    g_stop_signal = 0;
+    previous_int_ = install(SIGINT);
+    previous_term_ = install(SIGTERM);
+  }
+  ~StopOnSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+  const std::atomic<bool>* flag() const { return &g_stop_training; }
+  int signal() const { return g_stop_signal; }
+
+ private:
+  static void (*install(int signal))(int) {
+    auto previous = std::signal(signal, request_stop);
+    if (previous == SIG_IGN) std::signal(signal, SIG_IGN);  // e.g. SIGINT of a background job
+    return previous;
+  }
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
 
 void add_model_options(po::options_description& desc, ModelConfig& c) {
   auto& t = c.tiger;
@@ -156,7 +197,20 @@ int run_train(const std::vector<std::string>& args) {
   auto store = storage::Store::open(store_path);
   const Dataset dataset = store->load_dataset();
   auto map = load_map(*store, model.model == "tiger" ? map_name : "");
-  auto result = seqrec::train_recommender(dataset, map ? &*map : nullptr, model, train);
+  seqrec::TrainResult result;
+  int stop_signal = 0;
+  {
+    StopOnSignals signals;
+    result =
+        seqrec::train_recommender(dataset, map ? &*map : nullptr, model, train, signals.flag());
+    stop_signal = signals.signal();
+  }
+  if (result.stop_reason == "interrupted") {
+    std::cout << "interrupted after " << result.steps << " steps ("
+              << format_duration(result.elapsed_seconds) << "); checkpoint " << out
+              << ": run the same command to resume\n";
+    return 128 + stop_signal;
+  }
   std::cout << "trained " << model.model << " (" << result.num_parameters << " parameters) for "
             << result.steps << " steps in " << format_duration(result.elapsed_seconds)
             << ", stop: " << result.stop_reason << ", best validation NDCG@10 "

@@ -132,6 +132,28 @@ expect_in "bad --weights named" "$tmp/err" "best or last, got 'worst'"
 check "serve, bad --weights" 2 "$bin" serve --store "$tmp/q" --model "$tmp/ck" --port 0 \
   --weights worst
 expect_in "serve names the choices" "$tmp/err" "best or last, got 'worst'"
+# SIGTERM while training: a checkpoint where it stands, exit 128 + 15, and the same command resumes.
+"$bin" train --store "$tmp/q" --map random --out "$tmp/cki" --tiger.d-model 16 --tiger.heads 2 \
+  --tiger.head-dim 8 --tiger.d-ff 32 --tiger.encoder-layers 1 --tiger.decoder-layers 1 \
+  --epochs 100000 --eval-every 1000 --batch-size 4 --no-test >"$tmp/int_out" 2>"$tmp/int_err" &
+pid=$!
+for _ in $(seq 300); do grep -q "training tiger" "$tmp/int_err" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" != 143 ] || ! grep -q "interrupted after" "$tmp/int_out"; then
+  echo "FAIL SIGTERM while training: exit $rc"; cat "$tmp/int_out" "$tmp/int_err"; fail=1
+else
+  echo "ok   SIGTERM while training"
+fi
+expect_in "interrupted checkpoint is unfinished" "$tmp/cki/state.ini" "finished = 0"
+steps=$(sed -n 's/^step = //p' "$tmp/cki/state.ini")
+check "resume after SIGTERM" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/cki" \
+  --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
+  --tiger.encoder-layers 1 --tiger.decoder-layers 1 --epochs 100000 --eval-every 1000 \
+  --batch-size 4 --no-test --max-steps $((steps + 2))
+expect_in "resumed where it stopped" "$tmp/err" "resuming $tmp/cki at epoch"
+expect_in "two more steps" "$tmp/out" "for $((steps + 2)) steps"
 # benchmarks/train_curve.py on the training log of a 3-epoch run (one validation per epoch).
 check "train 3 epochs" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck3" \
   --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \

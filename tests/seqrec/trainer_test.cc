@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -67,6 +68,22 @@ void expect_identical(const std::vector<std::vector<ScoredItem>>& a,
       EXPECT_EQ(a[q][r].score, b[q][r].score) << "query " << q;
     }
   }
+}
+
+// The test split's queries (max_users of them, 0 = all) and the top 5 from a beam of 5: the
+// probe under which two models are compared.
+std::vector<Query> test_queries(const Dataset& ds, size_t max_users) {
+  std::vector<Query> queries;
+  std::vector<ItemIndex> targets;
+  split_queries(ds, Split::kTest, max_users, &queries, &targets);
+  return queries;
+}
+
+RecommendOptions top5() {
+  RecommendOptions opt;
+  opt.top_k = 5;
+  opt.beam_size = 5;
+  return opt;
 }
 
 fs::path temp_dir(const std::string& name) {
@@ -158,12 +175,8 @@ TEST_P(ResumeTest, ResumeContinuesExactlyWhereItStopped) {
   EXPECT_EQ(second.last_loss, straight.last_loss);
 
   // Same weights: identical scores for every query.
-  std::vector<Query> queries;
-  std::vector<ItemIndex> targets;
-  split_queries(ds, Split::kTest, 10, &queries, &targets);
-  RecommendOptions opt;
-  opt.top_k = 5;
-  opt.beam_size = 5;
+  const std::vector<Query> queries = test_queries(ds, 10);
+  const RecommendOptions opt = top5();
   auto a = straight.model->recommend(queries, opt);
   expect_identical(a, second.model->recommend(queries, opt));
   // A different seed gives a different model (the comparison above can fail).
@@ -184,6 +197,71 @@ TEST_P(ResumeTest, ResumeContinuesExactlyWhereItStopped) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, ResumeTest, ::testing::Values(1, 2));
+
+// (step, validation N@10) of every validation in a checkpoint's training log.
+std::vector<std::pair<int64_t, double>> validations(const fs::path& dir) {
+  std::vector<std::pair<int64_t, double>> out;
+  std::ifstream log(dir / "train_log.jsonl");
+  std::string line;
+  while (std::getline(log, line)) {
+    const auto json = nlohmann::json::parse(line);
+    if (json.contains("valid_ndcg@10"))
+      out.emplace_back(json["step"].get<int64_t>(), json["valid_ndcg@10"].get<double>());
+  }
+  return out;
+}
+
+// The stop flag (set by `recsys train` on SIGINT / SIGTERM) saves a checkpoint where training
+// stands, mid-epoch or at an epoch's end, without validating; resuming gives the run that was never
+// interrupted: the same weights and the same validations at the same steps.
+TEST(TrainerTest, InterruptedRunResumesExactly) {
+  Dataset ds = testing::cyclic_dataset(30, 60, 8, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  ModelConfig c = tiny_tiger_config();
+  c.tiger.dropout = 0.2;
+  TrainConfig t = quick_train_config();
+  t.max_epochs = 100;
+  t.eval_every = 1;
+  t.patience = 100;
+  t.max_steps = 23;  // 10 batches per epoch: validations at steps 10 and 20
+  const fs::path straight_dir = temp_dir("straight_interrupt");
+  const fs::path split_dir = temp_dir("split_interrupt");
+  t.out_dir = straight_dir.string();
+  auto straight = train_recommender(ds, &map, c, t);
+
+  t.out_dir = split_dir.string();
+  std::atomic<bool> stop{true};
+  auto first = train_recommender(ds, &map, c, t, &stop);
+  EXPECT_EQ(first.stop_reason, "interrupted");
+  EXPECT_EQ(first.steps, 1);
+  ConfigMap state = read_checkpoint_state(t.out_dir);
+  EXPECT_EQ(state.at("finished"), "0");
+  EXPECT_EQ(state.at("batch"), "1");
+  t.max_steps = 9;
+  EXPECT_EQ(train_recommender(ds, &map, c, t).steps, 9);
+  t.max_steps = 23;
+  auto at_epoch_end = train_recommender(ds, &map, c, t, &stop);  // step 10 ends epoch 1
+  EXPECT_EQ(at_epoch_end.stop_reason, "interrupted");
+  EXPECT_EQ(at_epoch_end.steps, 10);
+  state = read_checkpoint_state(t.out_dir);
+  EXPECT_EQ(state.at("epoch"), "0");
+  EXPECT_EQ(state.at("batch"), "10");
+  EXPECT_TRUE(validations(split_dir).empty());  // epoch 1's validation waits for the resume
+  stop = false;
+  auto last = train_recommender(ds, &map, c, t, &stop);
+  EXPECT_EQ(last.stop_reason, "max_steps");
+  EXPECT_EQ(last.steps, 23);
+  EXPECT_EQ(last.last_loss, straight.last_loss);
+  const auto expected = validations(straight_dir);
+  ASSERT_EQ(expected.size(), 2u);
+  EXPECT_EQ(validations(split_dir), expected);
+
+  const std::vector<Query> queries = test_queries(ds, 10);
+  const RecommendOptions opt = top5();
+  expect_identical(straight.model->recommend(queries, opt), last.model->recommend(queries, opt));
+  fs::remove_all(straight_dir);
+  fs::remove_all(split_dir);
+}
 
 // Sharding a batch over threads computes the same gradient as one pass over the whole batch (up to
 // float rounding), for both models; sharded decoding returns exactly what one thread returns.
@@ -206,12 +284,8 @@ TEST(TrainerTest, ShardedTrainingMatchesOneThread) {
     EXPECT_NEAR(one.last_loss, two.last_loss, 1e-4 * std::abs(one.last_loss)) << c.model;
     EXPECT_NE(one.last_loss, 0.0);
 
-    std::vector<Query> queries;
-    std::vector<ItemIndex> targets;
-    split_queries(ds, Split::kTest, 0, &queries, &targets);
-    RecommendOptions opt;
-    opt.top_k = 5;
-    opt.beam_size = 5;
+    const std::vector<Query> queries = test_queries(ds, 0);
+    const RecommendOptions opt = top5();
     torch::set_num_threads(1);
     auto serial = two.model->recommend(queries, opt);
     torch::set_num_threads(2);
