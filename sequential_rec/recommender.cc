@@ -115,6 +115,11 @@ void load_module(torch::nn::Module& module, const std::string& path, torch::Devi
 
 }  // namespace internal
 
+ItemEmbeddings Recommender::item_embeddings() const {
+  RECSYS_THROW(ErrorCode::kUnsupported, name(),
+               " has no vector per item (item embeddings come from a SASRec checkpoint)");
+}
+
 ConfigMap read_checkpoint_config(const std::string& dir) {
   const std::string path = (fs::path(dir) / internal::kConfigFile).string();
   if (!fs::exists(path)) {

@@ -32,6 +32,12 @@ struct RecommendOptions {
   std::string precision = "fp32";  // fp32 | bf16 (matrix products in bfloat16)
 };
 
+// A model's learned vector per item: row i (of num_items) is item i, row-major.
+struct ItemEmbeddings {
+  int64_t dims = 0;
+  std::vector<float> values;  // num_items * dims
+};
+
 class Recommender {
  public:
   virtual ~Recommender() = default;
@@ -43,6 +49,9 @@ class Recommender {
                                                          const RecommendOptions& options) = 0;
   // Number of trainable parameters.
   virtual int64_t num_parameters() const = 0;
+  // The item embedding table (SASRec: the one it reads histories with and scores items by).
+  // Throws kUnsupported for models without one vector per item (TIGER scores IDs token by token).
+  virtual ItemEmbeddings item_embeddings() const;
 };
 
 // Which weights of a checkpoint directory to load: the best on validation (or, when the run never

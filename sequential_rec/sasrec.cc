@@ -100,6 +100,18 @@ class SasRecAdapter : public ModelAdapter {
   }
 
   std::string name() const override { return "sasrec"; }
+
+  ItemEmbeddings item_embeddings() const override {
+    torch::NoGradGuard no_grad;
+    // Row 0 is the padding item.
+    const torch::Tensor table = model_->item_emb->weight.narrow(0, 1, num_items_)
+                                    .to(torch::kCPU, torch::kFloat)
+                                    .contiguous();
+    ItemEmbeddings e;
+    e.dims = table.size(1);
+    e.values.assign(table.data_ptr<float>(), table.data_ptr<float>() + table.numel());
+    return e;
+  }
   ConfigMap identity() const override { return {{"num_items", std::to_string(num_items_)}}; }
 
   // One sample per user: the training sequence (all but the last two items); the model predicts

@@ -17,6 +17,7 @@
 #include "recsys/error.h"
 #include "recsys/option_value.h"
 #include "recsys/strings.h"
+#include "sequential_rec/recommender.h"
 #include "storage/store.h"
 
 namespace recsys::cli {
@@ -62,9 +63,28 @@ void write_file(const std::string& path, const std::string& text) {
   out << text << "\n";
 }
 
+// The item embeddings of a SASRec checkpoint trained on `dataset`, one row per item.
+indexer::RowMatrix sasrec_item_embeddings(const std::string& checkpoint, const Dataset& dataset) {
+  const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
+  auto field = [&](const char* key) {
+    auto it = saved.find(key);
+    return it == saved.end() ? std::string() : it->second;
+  };
+  RECSYS_CHECK(field("model") == "sasrec", "--collab-checkpoint '", checkpoint, "' holds a ",
+               field("model"), " model; item embeddings come from a SASRec checkpoint");
+  RECSYS_CHECK(field("dataset") == dataset.name &&
+                   field("num_items") == std::to_string(dataset.items.size()),
+               "--collab-checkpoint '", checkpoint, "' was trained on ", field("dataset"), " (",
+               field("num_items"), " items), not on this store's ", dataset.name, " (",
+               dataset.items.size(), " items)");
+  const auto model = seqrec::load_recommender(checkpoint, nullptr);
+  const seqrec::ItemEmbeddings e = model->item_embeddings();
+  return Eigen::Map<const indexer::RowMatrix>(e.values.data(), dataset.items.size(), e.dims);
+}
+
 int run_build(const std::vector<std::string>& args) {
   std::string store_path, method, name, features = "tfidf", npy, npy_keys, json_path;
-  std::string glove, glove_cache;
+  std::string glove, glove_cache, collab_checkpoint;
   bool dry_run = false;
   TfidfOptions tfidf;
   indexer::CollaborativeOptions collab;
@@ -95,7 +115,10 @@ int run_build(const std::vector<std::string>& args) {
       "collab-dims", po::value(&collab.dims)->default_value(collab.dims),
       "SVD dimensions of the collaborative features")(
       "collab-window", po::value(&collab.window)->default_value(collab.window),
-      "co-occurrence window (positions) of the collaborative features");
+      "co-occurrence window (positions) of the collaborative features")(
+      "collab-checkpoint", po::value(&collab_checkpoint),
+      "take the collaborative features from this SASRec checkpoint's item embeddings (recsys "
+      "train --model sasrec on this store) instead of PPMI-SVD");
   add_tfidf_options(desc, tfidf);
   add_indexer_options(desc, io, hidden);
   po::variables_map vm;
@@ -114,6 +137,8 @@ int run_build(const std::vector<std::string>& args) {
   RECSYS_CHECK(std::isfinite(collab_weight) && collab_weight >= 0,
                "--collab-weight must be >= 0 (0 = text features only)");
   if (collab_weight > 0) collab.validate();
+  RECSYS_CHECK(collab_checkpoint.empty() || collab_weight > 0,
+               "--collab-checkpoint needs --collab-weight > 0");
   if (name.empty()) name = method;
   auto indexer = registry.create(method, io);  // unknown methods fail before any work
 
@@ -121,6 +146,11 @@ int run_build(const std::vector<std::string>& args) {
       store_path, dry_run ? storage::Store::Mode::kReadOnly : storage::Store::Mode::kReadWrite);
   const Dataset dataset = store->load_dataset();
   RECSYS_CHECK(!dataset.items.empty(), "store '", store_path, "' has no items");
+  indexer::RowMatrix sasrec_rows;  // read first: a checkpoint that does not fit fails at once
+  if (!collab_checkpoint.empty()) {
+    sasrec_rows = sasrec_item_embeddings(collab_checkpoint, dataset);
+    indexer::normalize_rows(sasrec_rows);
+  }
 
   const auto t0 = std::chrono::steady_clock::now();
   indexer::RowMatrix x;
@@ -149,11 +179,17 @@ int run_build(const std::vector<std::string>& args) {
                  "' (valid: tfidf, glove, npy)");
   }
   if (collab_weight > 0) {
-    collab.seed = io.seed;
-    x = indexer::concat_features(x, indexer::collaborative_embeddings(dataset, collab),
-                                 collab_weight);
     nlohmann::json j = nlohmann::json::parse(features_json);
-    j["collaborative"] = nlohmann::json::parse(collab.to_json());
+    if (collab_checkpoint.empty()) {
+      collab.seed = io.seed;
+      x = indexer::concat_features(x, indexer::collaborative_embeddings(dataset, collab),
+                                   collab_weight);
+      j["collaborative"] = nlohmann::json::parse(collab.to_json());
+    } else {
+      j["collaborative"] = {
+          {"encoder", "sasrec"}, {"checkpoint", collab_checkpoint}, {"dims", sasrec_rows.cols()}};
+      x = indexer::concat_features(x, sasrec_rows, collab_weight);
+    }
     j["collaborative"]["weight"] = collab_weight;
     features_json = j.dump();
   }

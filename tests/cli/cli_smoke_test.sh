@@ -107,11 +107,27 @@ check "negative --collab-weight" 2 "$bin" index --store "$tmp/q" --method kmeans
 expect_in "weight error" "$tmp/err" "--collab-weight must be >= 0"
 check "zero --collab-window" 2 "$bin" index --store "$tmp/q" --method kmeans \
   --codebook-size 2 --collab-weight 1 --collab-window 0
+# Collaborative features from a trained SASRec's item embeddings.
+check "train tiny sasrec" 0 "$bin" train --store "$tmp/q" --model sasrec --out "$tmp/sas" \
+  --sasrec.d-model 8 --max-steps 3 --batch-size 4 --no-test
+check "index with sasrec features" 0 "$bin" index --store "$tmp/q" --method kmeans \
+  --codebook-size 2 --collab-weight 1 --collab-checkpoint "$tmp/sas" --name sas \
+  --json "$tmp/sas.json"
+expect_in "map config names sasrec" "$tmp/sas.json" '"encoder": "sasrec"'
+check "--collab-checkpoint without weight" 2 "$bin" index --store "$tmp/q" --method kmeans \
+  --codebook-size 2 --collab-checkpoint "$tmp/sas"
+expect_in "needs a weight" "$tmp/err" "--collab-checkpoint needs --collab-weight > 0"
+check "--collab-checkpoint of another store" 2 "$bin" index --store "$tmp/s" --method kmeans \
+  --codebook-size 2 --collab-weight 1 --collab-checkpoint "$tmp/sas"
+expect_in "names both stores" "$tmp/err" "not on this store's"
 check "bad --ks" 2 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" --ks 5,x
 expect_in "bad --ks named" "$tmp/err" "--ks: 'x' is not an integer"
 check "train tiny tiger" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" \
   --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
   --tiger.encoder-layers 1 --tiger.decoder-layers 1 --max-steps 3 --batch-size 4 --no-test
+check "--collab-checkpoint of a tiger" 2 "$bin" index --store "$tmp/q" --method kmeans \
+  --codebook-size 2 --collab-weight 1 --collab-checkpoint "$tmp/ck"
+expect_in "names the model" "$tmp/err" "holds a tiger model; item embeddings come from a SASRec"
 check "evaluate with ranks" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" \
   --ks 1,5 --ranks "$tmp/ranks.tsv" --report "$tmp/rep"
 expect_in "ranks header" "$tmp/ranks.tsv" "checkpoint	split	user	target	rank"

@@ -263,6 +263,42 @@ TEST(TrainerTest, InterruptedRunResumesExactly) {
   fs::remove_all(split_dir);
 }
 
+// SASRec hands out its item table (row i = item i, the padding row left out), the same after a
+// reload from its checkpoint; TIGER has no vector per item.
+TEST(TrainerTest, SasRecItemEmbeddings) {
+  Dataset ds = testing::cyclic_dataset(30, 60, 8, 3);
+  TrainConfig t = quick_train_config();
+  t.max_steps = 5;
+  t.eval_every = 1000;
+  const fs::path dir = temp_dir("sasrec_embeddings");
+  t.out_dir = dir.string();
+  auto trained = train_recommender(ds, nullptr, tiny_sasrec_config(0.0), t);
+  const ItemEmbeddings e = trained.model->item_embeddings();
+  ASSERT_EQ(e.dims, 16);
+  ASSERT_EQ(e.values.size(), 30u * 16);
+  auto& module = dynamic_cast<internal::ModelAdapter&>(*trained.model).module();
+  const torch::Tensor table = module.named_parameters()["item_emb.weight"];
+  ASSERT_EQ(table.size(0), 31);  // padding row 0, then the items
+  for (int64_t i = 0; i < 30; ++i) {
+    for (int64_t d = 0; d < 16; ++d)
+      ASSERT_EQ(e.values[i * 16 + d], table[i + 1][d].item<float>()) << "item " << i;
+  }
+  EXPECT_EQ(load_recommender(dir.string(), nullptr, "cpu", CheckpointWeights::kLast)
+                ->item_embeddings()
+                .values,
+            e.values);
+
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  auto tiger = internal::create_model(tiny_tiger_config(), 30, &map, torch::kCPU);
+  try {
+    tiger->item_embeddings();
+    ADD_FAILURE() << "TIGER returned item embeddings";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kUnsupported);
+  }
+  fs::remove_all(dir);
+}
+
 // Sharding a batch over threads computes the same gradient as one pass over the whole batch (up to
 // float rounding), for both models; sharded decoding returns exactly what one thread returns.
 TEST(TrainerTest, ShardedTrainingMatchesOneThread) {
