@@ -152,7 +152,8 @@ double accumulate_gradients(ModelAdapter& model, const std::vector<uint32_t>& ba
 // One line of the training log.
 struct EpochLog {
   int64_t epoch = 0;              // 1-based count of finished epochs
-  double train_loss = 0;          // mean over the epoch's batches (or the part run in this process)
+  double train_loss =
+      0;  // mean over the epoch's batches (or the part run in this process; NaN: none)
   double samples_per_second = 0;  // the epoch's training steps (the part run in this process)
 };
 
@@ -392,7 +393,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       nlohmann::ordered_json line = {
           {"epoch", log.epoch},
           {"step", state.step},
-          {"train_loss", log.train_loss},
+          {"train_loss", std::isnan(log.train_loss) ? nlohmann::ordered_json()
+                                                    : nlohmann::ordered_json(log.train_loss)},
           {"lr", learning_rate(config, std::max<int64_t>(state.step, 1), state.cooldown)},
           {"samples_per_s", log.samples_per_second},
           {"elapsed_seconds", state.elapsed}};
@@ -551,7 +553,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       }
     }
     EpochLog log;
-    log.train_loss = epoch_batches ? epoch_loss / epoch_batches : 0;
+    log.train_loss = epoch_batches ? epoch_loss / epoch_batches : std::nan("");
     log.samples_per_second = epoch_seconds > 0 ? epoch_samples / epoch_seconds : 0;
     // An interruption keeps even a finished epoch open: its validation (when due) runs on resume.
     const bool interrupted = state.stop_reason == "interrupted";

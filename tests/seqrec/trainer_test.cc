@@ -255,6 +255,15 @@ TEST(TrainerTest, InterruptedRunResumesExactly) {
   const auto expected = validations(straight_dir);
   ASSERT_EQ(expected.size(), 2u);
   EXPECT_EQ(validations(split_dir), expected);
+  {  // epoch 1's last batch ran before the interruption: its loss is unknown, not 0
+    std::ifstream log(split_dir / "train_log.jsonl");
+    std::string line;
+    while (std::getline(log, line)) {
+      const auto json = nlohmann::json::parse(line);
+      if (json.contains("valid_ndcg@10") && json["step"] == 10)
+        EXPECT_TRUE(json["train_loss"].is_null());
+    }
+  }
 
   const std::vector<Query> queries = test_queries(ds, 10);
   const RecommendOptions opt = top5();
