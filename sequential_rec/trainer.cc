@@ -152,8 +152,7 @@ double accumulate_gradients(ModelAdapter& model, const std::vector<uint32_t>& ba
 // One line of the training log.
 struct EpochLog {
   int64_t epoch = 0;              // 1-based count of finished epochs
-  double train_loss =
-      0;  // mean over the epoch's batches (or the part run in this process; NaN: none)
+  double train_loss = 0;          // mean over the epoch's batches run in this process (NaN: none)
   double samples_per_second = 0;  // the epoch's training steps (the part run in this process)
 };
 

@@ -310,8 +310,11 @@ int run_evaluate(const std::vector<std::string>& args) {
       rep.notes[note + tag] =
           key == "elapsed_seconds" ? format_fixed(std::stod(found->second), 1) : found->second;
     }
-    if (!state.empty() && state.count("finished") && state.at("finished") != "1")
-      rep.notes["stop reason" + tag] = "not finished (train again with the same --out to resume)";
+    if (state.count("finished") && state.at("finished") != "1") {
+      const std::string reason = state.count("stop_reason") ? state.at("stop_reason") : "";
+      rep.notes["stop reason" + tag] = (reason.empty() ? "" : reason + ", ") +
+                                       "not finished (train again with the same --out to resume)";
+    }
     for (auto split : splits) {
       auto r = seqrec::evaluate(*model, dataset, split, ckpt_eval);
       std::cout << ckpt << "  " << metric_line(r) << "\n";

@@ -163,6 +163,9 @@ else
   echo "ok   SIGTERM while training"
 fi
 expect_in "interrupted checkpoint is unfinished" "$tmp/cki/state.ini" "finished = 0"
+check "evaluate the interrupted checkpoint" 0 "$bin" evaluate --store "$tmp/q" \
+  --checkpoint "$tmp/cki" --weights last --split test --report "$tmp/rep_int"
+expect_in "report says interrupted" "$tmp/rep_int.json" '"stop reason": "interrupted, not finished'
 steps=$(sed -n 's/^step = //p' "$tmp/cki/state.ini")
 check "resume after SIGTERM" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/cki" \
   --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
