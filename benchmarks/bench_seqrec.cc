@@ -14,8 +14,10 @@
 #include <set>
 
 #include "recsys/allocator.h"
+#include "recsys/blas.h"
 #include "recsys/logging.h"
 #include "sequential_rec/evaluator.h"
+#include "sequential_rec/internal/parallel.h"
 #include "sequential_rec/recommender.h"
 #include "sequential_rec/trainer.h"
 #include "storage/store.h"
@@ -173,4 +175,14 @@ BENCHMARK(BM_SasRecTrain)->Args({50})->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // OpenBLAS's kernels as the recsys binary chooses them (recsys/blas.h); OPENBLAS_CORETYPE set
+  // by the caller wins, e.g. Haswell for the kernels Debian's OpenBLAS picks by itself.
+  recsys::reexec_with_openblas_kernels(argv);
+  benchmark::AddCustomContext("openblas_core", recsys::seqrec::internal::openblas_core_name());
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

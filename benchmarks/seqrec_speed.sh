@@ -26,14 +26,37 @@ OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build/benchmarks/bench_seqrec" \
   --benchmark_out_format=json | tee "$tmp/bench.txt"
 "$build/benchmarks/bench_seqrec" --benchmark_filter=BM_TigerDecode \
   --benchmark_out="$tmp/bench_decode.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
+# The fp32 rows again on OpenBLAS's AVX2 kernels (what Debian's OpenBLAS 0.3.21 picks on AMD's
+# AVX-512 CPUs by itself; recsys/blas.h), for the kernels' share of the rates.
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} OPENBLAS_CORETYPE=Haswell \
+  "$build/benchmarks/bench_seqrec" --benchmark_filter='BM_TigerTrain/20/8/0' \
+  --benchmark_out="$tmp/bench_avx2_train.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
+OPENBLAS_CORETYPE=Haswell "$build/benchmarks/bench_seqrec" \
+  --benchmark_filter='BM_TigerDecode/1024/20/0' \
+  --benchmark_out="$tmp/bench_avx2_decode.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
+core=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["context"].get("openblas_core", ""))' "$tmp/bench.json")
 # The reference under passive OpenMP waits: its faster setting here (2026-11-29: 65 samples/s and
 # 26 users/s, against 54 and 18 under libgomp's default spinning).
+# It runs on the same OpenBLAS, once with its own choice of kernels and once with recsys's.
 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 ../shared/bench/pytorch_eager_reference.py \
   --threads "$threads" --batch 256 --steps 10 --hist 20 --codes 4 --beam 20 | tee "$tmp/ref.txt"
+if [ -n "$core" ]; then
+  OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=$core /usr/bin/python3 \
+    ../shared/bench/pytorch_eager_reference.py --threads "$threads" --batch 256 --steps 10 \
+    --hist 20 --codes 4 --beam 20 | tee "$tmp/ref_core.txt"
+else
+  cp "$tmp/ref.txt" "$tmp/ref_core.txt"
+fi
 /usr/bin/python3 - "$tmp/bench.json" "$tmp/ref.txt" "$out" "$threads" "$@" <<'PY'
 import json, re, sys, datetime, os
 bench = json.load(open(sys.argv[1])); ref = open(sys.argv[2]).read(); out = sys.argv[3]
 bench["benchmarks"] += json.load(open(sys.argv[1].replace("bench.json", "bench_decode.json")))["benchmarks"]
+core = bench["context"].get("openblas_core", "") or "not OpenBLAS"
+ref_core = open(sys.argv[2].replace("ref.txt", "ref_core.txt")).read()
+avx2 = {}
+for part in ("train", "decode"):
+    for x in json.load(open(sys.argv[1].replace("bench.json", f"bench_avx2_{part}.json")))["benchmarks"]:
+        avx2[x["name"].split("/iterations")[0]] = x
 threads = int(sys.argv[4])
 b = {x["name"].split("/iterations")[0]: x for x in bench["benchmarks"]}
 def find(prefix):
@@ -45,6 +68,10 @@ dec = find("BM_TigerDecode/1024/20/0"); dec_bf = find("BM_TigerDecode/1024/20/1"
 ref_train = float(re.search(r"train (\d+) samples/s", ref).group(1))
 ref_dec = float(re.search(r"decode (\d+) users/s", ref).group(1))
 ref_params = re.search(r"params ([\d.]+)M", ref).group(1)
+ref_core_train = float(re.search(r"train (\d+) samples/s", ref_core).group(1))
+ref_core_dec = float(re.search(r"decode (\d+) users/s", ref_core).group(1))
+train_avx2 = avx2["BM_TigerTrain/20/8/0"]["samples_per_s"]
+dec_avx2 = avx2["BM_TigerDecode/1024/20/0"]["users_per_s"]
 r = {
   "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "cores": os.cpu_count(),
   "threads": threads, "data": train.get("label", ""),
@@ -58,8 +85,14 @@ r = {
   "sasrec_train_user_sequences_per_s": sas["user_sequences_per_s"],
   "peak_rss_MiB": max(x.get("peak_rss_MiB", 0) for x in bench["benchmarks"]),
   "reference_train_samples_per_s": ref_train, "reference_decode_users_per_s": ref_dec,
-  "reference_params_M": float(ref_params),
+  "reference_params_M": float(ref_params), "openblas_core": core,
+  "tiger_train_samples_per_s_openblas_avx2": train_avx2,
+  "tiger_decode_users_per_s_openblas_avx2": dec_avx2,
+  "reference_train_samples_per_s_same_core": ref_core_train,
+  "reference_decode_users_per_s_same_core": ref_core_dec,
 }
+r["train_speedup_same_core"] = r["tiger_train_samples_per_s"] / ref_core_train
+r["decode_speedup_same_core"] = r["tiger_decode_users_per_s"] / ref_core_dec
 r["train_speedup"] = r["tiger_train_samples_per_s"] / ref_train
 r["decode_speedup"] = r["tiger_decode_users_per_s"] / ref_dec
 r["train_speedup_bf16"] = r["tiger_train_samples_per_s_bf16"] / ref_train
@@ -74,6 +107,8 @@ OpenMP wait policy: recsys training passive and decoding libgomp's default, as t
 runs them; the reference passive, its faster setting here. Decoding is timed on a model trained for
 one step: optimistic, as a trained model's hypotheses finish early less often (see the notes).
 Data for recsys: {r['data']}. The reference trains on random tokens padded to 20 items x 4 codes + 1.
+OpenBLAS kernels (float32 products): recsys {core} (recsys/blas.h); the reference with OpenBLAS's
+own choice, and in the "same kernels" rows with OPENBLAS_CORETYPE={core} as recsys.
 
 | | recsys (LibTorch C++) | PyTorch eager reference | ratio |
 |---|---|---|---|
@@ -83,6 +118,9 @@ Data for recsys: {r['data']}. The reference trains on random tokens padded to 20
 | constrained beam search, users/s (beam 20, top-10) | {r['tiger_decode_users_per_s']:.0f} | {ref_dec:.0f} (unconstrained) | **{r['decode_speedup']:.2f}x** |
 | same, bf16 autocast | {r['tiger_decode_users_per_s_bf16']:.0f} | | **{r['decode_speedup_bf16']:.2f}x** |
 | whole Beauty test set (22,363 users), s (from the fp32 / bf16 rate) | {r['full_beauty_test_set_seconds_estimate']:.0f} / {22363/r['tiger_decode_users_per_s_bf16']:.0f} | {22363/ref_dec:.0f} | |
+| TIGER training fp32, both on the same kernels ({core}) | {r['tiger_train_samples_per_s']:.0f} | {ref_core_train:.0f} | **{r['train_speedup_same_core']:.2f}x** |
+| constrained beam search fp32, same kernels ({core}) | {r['tiger_decode_users_per_s']:.0f} | {ref_core_dec:.0f} (unconstrained) | **{r['decode_speedup_same_core']:.2f}x** |
+| TIGER training fp32 / decoding fp32 on OpenBLAS's AVX2 kernels (OPENBLAS_CORETYPE=Haswell) | {train_avx2:.0f} samples/s / {dec_avx2:.0f} users/s | | |
 | parameters | {r['tiger_params_M']:.2f} M (6 heads x 64) | {ref_params} M (4 heads x 32) | |
 | SASRec training, user sequences/s (batch 128) | {r['sasrec_train_user_sequences_per_s']:.0f} | | |
 | peak RSS of the benchmark process | {r['peak_rss_MiB']:.0f} MiB | | |

@@ -227,6 +227,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   config.validate();
   torch::set_num_threads(config.threads);
   const torch::Device device = internal::parse_device(config.device);
+  if (device.is_cpu()) RECSYS_LOG(Debug) << "OpenBLAS kernels: " << internal::openblas_core_name();
   torch::manual_seed(config.seed);
   auto model = internal::create_model(model_config, dataset.items.size(), map, device);
   model->prepare_training(dataset);

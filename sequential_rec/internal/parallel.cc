@@ -19,6 +19,7 @@ namespace {
 struct OpenBlas {
   void (*set_num_threads)(int) = nullptr;
   int (*get_num_threads)() = nullptr;
+  char* (*get_corename)() = nullptr;
 };
 
 // The BLAS LibTorch links is chosen by Debian's alternatives; look for OpenBLAS's thread control
@@ -32,6 +33,7 @@ const OpenBlas& openblas() {
       if (!h) continue;
       o.set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
       o.get_num_threads = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
+      o.get_corename = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_corename"));
       if (o.set_num_threads && o.get_num_threads) break;
       o = {};
     }
@@ -70,10 +72,19 @@ BlasThreadsGuard::~BlasThreadsGuard() {
   if (previous_ > 0 && lib.get_num_threads() != previous_) lib.set_num_threads(previous_);
 }
 
+std::string openblas_core_name() {
+  const auto& lib = openblas();
+  return lib.get_corename ? lib.get_corename() : "";
+}
+
 int64_t shard_threads() { return at::in_parallel_region() ? 1 : at::get_num_threads(); }
 
 void run_shards(int64_t n, const std::function<void(int64_t)>& fn) {
   if (n <= 1 || shard_threads() <= 1) {
+    // OpenBLAS starts as many threads as there are cores, whatever LibTorch's count: hold it to
+    // that count, so that one thread means one (and a one-thread run gives the same floats as a
+    // sharded one: OpenBLAS's threaded AVX2 sgemm rounds differently from its one-thread sgemm).
+    BlasThreadsGuard blas_threads(static_cast<int>(shard_threads()));
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;
   }

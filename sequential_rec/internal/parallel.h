@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace recsys::seqrec::internal {
 
@@ -29,11 +30,17 @@ class BlasThreadsGuard {
   int previous_ = -1;
 };
 
+// The kernels OpenBLAS runs ("Haswell", "SkylakeX", ...; see recsys/blas.h), or "" when the BLAS
+// in use is not OpenBLAS.
+std::string openblas_core_name();
+
 // Number of shards run_shards() runs at once (LibTorch's intra-op thread count).
 int64_t shard_threads();
 
 // Calls fn(0) .. fn(n - 1), one shard per intra-op thread at a time; torch operations inside a
-// shard run single-threaded. The first exception thrown by a shard is rethrown here.
+// shard run single-threaded. With one shard or one thread, fn runs on the calling thread and
+// OpenBLAS on at most LibTorch's intra-op thread count. The first exception thrown by a shard is
+// rethrown here.
 void run_shards(int64_t n, const std::function<void(int64_t shard)>& fn);
 
 // Dropout used by every model here. On CPU, under a ScopedDropoutStream, the masks come from a

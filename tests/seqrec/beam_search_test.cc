@@ -110,7 +110,10 @@ TEST(ConstrainedBeamSearchTest, FullBeamEqualsExhaustiveScoring) {
       ASSERT_TRUE(item) << "invalid ID " << format_semantic_id(id);
       EXPECT_EQ(hyps[q][r].item, *item) << "query " << q << " rank " << r;
       EXPECT_EQ(*item, expected[r].second) << "query " << q << " rank " << r;
-      EXPECT_NEAR(hyps[q][r].score, expected[r].first, 1e-4) << "query " << q << " rank " << r;
+      // Float32 noise of two computations of the same sum of log-probabilities (teacher forcing
+      // against cached steps on bucketed rows), relative to its size: scores reach -30 here.
+      EXPECT_NEAR(hyps[q][r].score, expected[r].first, 1e-4 + 1e-5 * std::abs(expected[r].first))
+          << "query " << q << " rank " << r;
       total += std::exp(hyps[q][r].score);
     }
     EXPECT_NEAR(total, 1.0, 1e-4) << "scores are a distribution over the catalogue";
