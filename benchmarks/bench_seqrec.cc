@@ -14,7 +14,6 @@
 #include <set>
 
 #include "recsys/allocator.h"
-#include "recsys/blas.h"
 #include "recsys/logging.h"
 #include "sequential_rec/evaluator.h"
 #include "sequential_rec/internal/parallel.h"
@@ -176,9 +175,6 @@ BENCHMARK(BM_SasRecTrain)->Args({50})->Iterations(1)->Unit(benchmark::kSecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  // OpenBLAS's kernels as the recsys binary chooses them (recsys/blas.h); OPENBLAS_CORETYPE set
-  // by the caller wins, e.g. Haswell for the kernels Debian's OpenBLAS picks by itself.
-  recsys::reexec_with_openblas_kernels(argv);
   benchmark::AddCustomContext("openblas_core", recsys::seqrec::internal::openblas_core_name());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -26,37 +26,40 @@ OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build/benchmarks/bench_seqrec" \
   --benchmark_out_format=json | tee "$tmp/bench.txt"
 "$build/benchmarks/bench_seqrec" --benchmark_filter=BM_TigerDecode \
   --benchmark_out="$tmp/bench_decode.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
-# The fp32 rows again on OpenBLAS's AVX2 kernels (what Debian's OpenBLAS 0.3.21 picks on AMD's
-# AVX-512 CPUs by itself; recsys/blas.h), for the kernels' share of the rates.
-OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} OPENBLAS_CORETYPE=Haswell \
-  "$build/benchmarks/bench_seqrec" --benchmark_filter='BM_TigerTrain/20/8/0' \
-  --benchmark_out="$tmp/bench_avx2_train.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
-OPENBLAS_CORETYPE=Haswell "$build/benchmarks/bench_seqrec" \
-  --benchmark_filter='BM_TigerDecode/1024/20/0' \
-  --benchmark_out="$tmp/bench_avx2_decode.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
-core=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["context"].get("openblas_core", ""))' "$tmp/bench.json")
-# The reference under passive OpenMP waits: its faster setting here (2026-11-29: 65 samples/s and
-# 26 users/s, against 54 and 18 under libgomp's default spinning).
-# It runs on the same OpenBLAS, once with its own choice of kernels and once with recsys's.
+# With OPENBLAS_CORETYPE set (this project's machine sets Haswell, OpenBLAS's AVX2 kernels), the
+# fp32 rows again on the kernels OpenBLAS picks by itself; both programs' other rows use the
+# caller's setting.
+if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+  OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} env -u OPENBLAS_CORETYPE \
+    "$build/benchmarks/bench_seqrec" --benchmark_filter='BM_TigerTrain/20/8/0' \
+    --benchmark_out="$tmp/bench_own_train.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
+  env -u OPENBLAS_CORETYPE "$build/benchmarks/bench_seqrec" \
+    --benchmark_filter='BM_TigerDecode/1024/20/0' \
+    --benchmark_out="$tmp/bench_own_decode.json" --benchmark_out_format=json | tee -a "$tmp/bench.txt"
+fi
+# The reference runs on the same OpenBLAS; on the kernels OpenBLAS picks by itself too.
 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 ../shared/bench/pytorch_eager_reference.py \
   --threads "$threads" --batch 256 --steps 10 --hist 20 --codes 4 --beam 20 | tee "$tmp/ref.txt"
-if [ -n "$core" ]; then
-  OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=$core /usr/bin/python3 \
+if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+  OMP_WAIT_POLICY=PASSIVE env -u OPENBLAS_CORETYPE /usr/bin/python3 \
     ../shared/bench/pytorch_eager_reference.py --threads "$threads" --batch 256 --steps 10 \
-    --hist 20 --codes 4 --beam 20 | tee "$tmp/ref_core.txt"
-else
-  cp "$tmp/ref.txt" "$tmp/ref_core.txt"
+    --hist 20 --codes 4 --beam 20 | tee "$tmp/ref_own.txt"
 fi
 /usr/bin/python3 - "$tmp/bench.json" "$tmp/ref.txt" "$out" "$threads" "$@" <<'PY'
 import json, re, sys, datetime, os
 bench = json.load(open(sys.argv[1])); ref = open(sys.argv[2]).read(); out = sys.argv[3]
 bench["benchmarks"] += json.load(open(sys.argv[1].replace("bench.json", "bench_decode.json")))["benchmarks"]
 core = bench["context"].get("openblas_core", "") or "not OpenBLAS"
-ref_core = open(sys.argv[2].replace("ref.txt", "ref_core.txt")).read()
-avx2 = {}
+pinned = os.environ.get("OPENBLAS_CORETYPE", "")
+own = {}
 for part in ("train", "decode"):
-    for x in json.load(open(sys.argv[1].replace("bench.json", f"bench_avx2_{part}.json")))["benchmarks"]:
-        avx2[x["name"].split("/iterations")[0]] = x
+    path = sys.argv[1].replace("bench.json", f"bench_own_{part}.json")
+    if os.path.exists(path):
+        for x in json.load(open(path))["benchmarks"]:
+            own[x["name"].split("/iterations")[0]] = x
+        own["core"] = json.load(open(path))["context"].get("openblas_core", "")
+ref_own_path = sys.argv[2].replace("ref.txt", "ref_own.txt")
+ref_own = open(ref_own_path).read() if os.path.exists(ref_own_path) else ""
 threads = int(sys.argv[4])
 b = {x["name"].split("/iterations")[0]: x for x in bench["benchmarks"]}
 def find(prefix):
@@ -68,10 +71,9 @@ dec = find("BM_TigerDecode/1024/20/0"); dec_bf = find("BM_TigerDecode/1024/20/1"
 ref_train = float(re.search(r"train (\d+) samples/s", ref).group(1))
 ref_dec = float(re.search(r"decode (\d+) users/s", ref).group(1))
 ref_params = re.search(r"params ([\d.]+)M", ref).group(1)
-ref_core_train = float(re.search(r"train (\d+) samples/s", ref_core).group(1))
-ref_core_dec = float(re.search(r"decode (\d+) users/s", ref_core).group(1))
-train_avx2 = avx2["BM_TigerTrain/20/8/0"]["samples_per_s"]
-dec_avx2 = avx2["BM_TigerDecode/1024/20/0"]["users_per_s"]
+if own:
+    ref_own_train = float(re.search(r"train (\d+) samples/s", ref_own).group(1))
+    ref_own_dec = float(re.search(r"decode (\d+) users/s", ref_own).group(1))
 r = {
   "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "cores": os.cpu_count(),
   "threads": threads, "data": train.get("label", ""),
@@ -86,19 +88,21 @@ r = {
   "peak_rss_MiB": max(x.get("peak_rss_MiB", 0) for x in bench["benchmarks"]),
   "reference_train_samples_per_s": ref_train, "reference_decode_users_per_s": ref_dec,
   "reference_params_M": float(ref_params), "openblas_core": core,
-  "tiger_train_samples_per_s_openblas_avx2": train_avx2,
-  "tiger_decode_users_per_s_openblas_avx2": dec_avx2,
-  "reference_train_samples_per_s_same_core": ref_core_train,
-  "reference_decode_users_per_s_same_core": ref_core_dec,
+  "openblas_coretype_env": pinned,
 }
-r["train_speedup_same_core"] = r["tiger_train_samples_per_s"] / ref_core_train
-r["decode_speedup_same_core"] = r["tiger_decode_users_per_s"] / ref_core_dec
+if own:
+    r["openblas_core_own_choice"] = own["core"]
+    r["tiger_train_samples_per_s_own_kernels"] = own["BM_TigerTrain/20/8/0"]["samples_per_s"]
+    r["tiger_decode_users_per_s_own_kernels"] = own["BM_TigerDecode/1024/20/0"]["users_per_s"]
+    r["reference_train_samples_per_s_own_kernels"] = ref_own_train
+    r["reference_decode_users_per_s_own_kernels"] = ref_own_dec
 r["train_speedup"] = r["tiger_train_samples_per_s"] / ref_train
 r["decode_speedup"] = r["tiger_decode_users_per_s"] / ref_dec
 r["train_speedup_bf16"] = r["tiger_train_samples_per_s_bf16"] / ref_train
 r["decode_speedup_bf16"] = r["tiger_decode_users_per_s_bf16"] / ref_dec
 r["load_average_at_start"] = os.environ.get("LOAD_AT_START", "?")
 json.dump(r, open(f"{out}/seqrec_speed.json", "w"), indent=2)
+kernel_source = f"OPENBLAS_CORETYPE={pinned}" if pinned else "OpenBLAS's own choice"
 md = f"""# Sequential recommender throughput ({r['date']}, {r['cores']} cores, {threads} threads)
 
 Command: `benchmarks/seqrec_speed.sh {' '.join(sys.argv[5:])}` (bench_seqrec, then the PyTorch-eager
@@ -107,8 +111,7 @@ OpenMP wait policy: recsys training passive and decoding libgomp's default, as t
 runs them; the reference passive, its faster setting here. Decoding is timed on a model trained for
 one step: optimistic, as a trained model's hypotheses finish early less often (see the notes).
 Data for recsys: {r['data']}. The reference trains on random tokens padded to 20 items x 4 codes + 1.
-OpenBLAS kernels (float32 products): recsys {core} (recsys/blas.h); the reference with OpenBLAS's
-own choice, and in the "same kernels" rows with OPENBLAS_CORETYPE={core} as recsys.
+OpenBLAS kernels (float32 products): {core} ({kernel_source}), for both programs.
 
 | | recsys (LibTorch C++) | PyTorch eager reference | ratio |
 |---|---|---|---|
@@ -118,19 +121,32 @@ own choice, and in the "same kernels" rows with OPENBLAS_CORETYPE={core} as recs
 | constrained beam search, users/s (beam 20, top-10) | {r['tiger_decode_users_per_s']:.0f} | {ref_dec:.0f} (unconstrained) | **{r['decode_speedup']:.2f}x** |
 | same, bf16 autocast | {r['tiger_decode_users_per_s_bf16']:.0f} | | **{r['decode_speedup_bf16']:.2f}x** |
 | whole Beauty test set (22,363 users), s (from the fp32 / bf16 rate) | {r['full_beauty_test_set_seconds_estimate']:.0f} / {22363/r['tiger_decode_users_per_s_bf16']:.0f} | {22363/ref_dec:.0f} | |
-| TIGER training fp32, both on the same kernels ({core}) | {r['tiger_train_samples_per_s']:.0f} | {ref_core_train:.0f} | **{r['train_speedup_same_core']:.2f}x** |
-| constrained beam search fp32, same kernels ({core}) | {r['tiger_decode_users_per_s']:.0f} | {ref_core_dec:.0f} (unconstrained) | **{r['decode_speedup_same_core']:.2f}x** |
-| TIGER training fp32 / decoding fp32 on OpenBLAS's AVX2 kernels (OPENBLAS_CORETYPE=Haswell) | {train_avx2:.0f} samples/s / {dec_avx2:.0f} users/s | | |
 | parameters | {r['tiger_params_M']:.2f} M (6 heads x 64) | {ref_params} M (4 heads x 32) | |
 | SASRec training, user sequences/s (batch 128) | {r['sasrec_train_user_sequences_per_s']:.0f} | | |
 | peak RSS of the benchmark process | {r['peak_rss_MiB']:.0f} MiB | | |
 
+{{own_rows}}
 Load average at the start: {r['load_average_at_start']} on 2 cores (a shared machine: absolute rates are
 noisy, the ratio of back-to-back runs is what to quote).
 Goals: training >= 3x the reference, whole Beauty test set decoded in < 60 s.
 Note: our TIGER has the published attention size (6 heads x 64 = 384 inner width), the reference's
 nn.Transformer is limited to d_model/heads (4 x 32 = 128), so ours does more work per token.
 """
+if own:
+    oc = own["core"]
+    own_rows = f"""
+Both programs again with OPENBLAS_CORETYPE unset (OpenBLAS's own choice: {oc}), float32:
+
+| | recsys | PyTorch eager reference | ratio |
+|---|---|---|---|
+| TIGER training, samples/s (batch 256) | {r['tiger_train_samples_per_s_own_kernels']:.0f} | {ref_own_train:.0f} | **{r['tiger_train_samples_per_s_own_kernels']/ref_own_train:.2f}x** |
+| constrained beam search, users/s (beam 20, top-10) | {r['tiger_decode_users_per_s_own_kernels']:.0f} | {ref_own_dec:.0f} (unconstrained) | **{r['tiger_decode_users_per_s_own_kernels']/ref_own_dec:.2f}x** |
+| whole Beauty test set (22,363 users), s (from the rate) | {22363/r['tiger_decode_users_per_s_own_kernels']:.0f} | {22363/ref_own_dec:.0f} | |
+| recsys {oc} against {core}: training / decoding | {r['tiger_train_samples_per_s_own_kernels']/r['tiger_train_samples_per_s']:.2f}x / {r['tiger_decode_users_per_s_own_kernels']/r['tiger_decode_users_per_s']:.2f}x | | |
+"""
+    md = md.replace("{own_rows}", own_rows)
+else:
+    md = md.replace("{own_rows}\n", "")
 # Hand-written sections (## headings) below the generated part survive a re-run.
 path = f"{out}/seqrec_speed.md"
 notes = ""

@@ -8,6 +8,7 @@
 #include "recsys/error.h"
 #include "recsys/logging.h"
 #include "sequential_rec/internal/model_adapter.h"
+#include "sequential_rec/internal/parallel.h"
 
 namespace recsys::seqrec {
 
@@ -38,6 +39,7 @@ torch::Device parse_device(const std::string& name) {
 std::unique_ptr<ModelAdapter> create_model(const ModelConfig& config, size_t num_items,
                                            const IdMap* map, torch::Device device) {
   config.validate();
+  if (device.is_cpu()) warn_if_blas_kernels_pinned();
   static const std::map<std::string, ModelFactory> registry = {{"tiger", make_tiger},
                                                                {"sasrec", make_sasrec}};
   auto it = registry.find(config.model);

@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "recsys/blas.h"
 #include "recsys/cli/command.h"
 #include "recsys/cli/ml_module.h"
 #include "recsys/error.h"
@@ -36,9 +35,6 @@ int main(int argc, char** argv) {
   if (name != "evaluate" && name != "recommend" && name != "serve") {
     setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   }
-  // OpenBLAS's AVX-512 kernels on AMD CPUs that Debian's OpenBLAS gives AVX2 ones (recsys/blas.h);
-  // like libgomp, OpenBLAS reads this when the ML module loads it.
-  choose_openblas_kernels();
   try {
     return cmd->run(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const Error& e) {

@@ -4,10 +4,15 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
 
 #include "recsys/error.h"
 #include "recsys/hash.h"
+#include "recsys/logging.h"
 
 #ifndef _OPENMP
 #error "parallel.cc must be built with OpenMP: at::parallel_for is serial without it"
@@ -72,9 +77,43 @@ BlasThreadsGuard::~BlasThreadsGuard() {
   if (previous_ > 0 && lib.get_num_threads() != previous_) lib.set_num_threads(previous_);
 }
 
+int openblas_threads() {
+  const auto& lib = openblas();
+  return lib.get_num_threads ? lib.get_num_threads() : 0;
+}
+
 std::string openblas_core_name() {
   const auto& lib = openblas();
   return lib.get_corename ? lib.get_corename() : "";
+}
+
+std::string pinned_blas_kernels_warning(const std::string& core, const char* coretype_env,
+                                        bool cpu_has_avx512) {
+  if (coretype_env == nullptr || *coretype_env == '\0' || core.empty() || !cpu_has_avx512)
+    return "";
+  std::string lower = core;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* avx512 : {"skylakex", "cooperlake", "sapphirerapids"}) {
+    if (lower == avx512) return "";
+  }
+  return "OPENBLAS_CORETYPE=" + std::string(coretype_env) + " holds OpenBLAS to its " + core +
+         " kernels on a CPU with AVX-512: float32 products run slower than on the kernels "
+         "OpenBLAS would pick (unset OPENBLAS_CORETYPE to let it choose)";
+}
+
+void warn_if_blas_kernels_pinned() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    bool avx512 = false;
+#if defined(__x86_64__) && defined(__GNUC__)
+    avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl");  // enabled by the OS, as libgcc checks
+#endif
+    const std::string warning =
+        pinned_blas_kernels_warning(openblas_core_name(), std::getenv("OPENBLAS_CORETYPE"), avx512);
+    if (!warning.empty()) RECSYS_LOG(Warning) << warning;
+  });
 }
 
 int64_t shard_threads() { return at::in_parallel_region() ? 1 : at::get_num_threads(); }

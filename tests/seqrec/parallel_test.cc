@@ -10,6 +10,7 @@
 #include <chrono>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace recsys::seqrec::internal {
@@ -65,6 +66,31 @@ TEST(RunShardsTest, ErrorsKeepTheirType) {
                             if (s == 0) throw std::bad_array_new_length();
                           }),
                std::bad_array_new_length);
+}
+
+TEST(RunShardsTest, OneThreadMeansOneOpenBlasThread) {
+  if (openblas_threads() == 0) GTEST_SKIP() << "the BLAS in use is not OpenBLAS";
+  ThreadsGuard threads(1);
+  int inside = -1;
+  run_shards(1, [&](int64_t) { inside = openblas_threads(); });
+  EXPECT_EQ(inside, 1);
+  ThreadsGuard two(2);
+  run_shards(2, [&](int64_t s) {
+    if (s == 0) inside = openblas_threads();
+  });
+  EXPECT_EQ(inside, 1) << "each shard is single-threaded";
+}
+
+TEST(PinnedBlasKernelsTest, WarnsOnlyWhenTheVariableHoldsAnAvx512CpuBelowAvx512) {
+  EXPECT_NE(pinned_blas_kernels_warning("Haswell", "Haswell", true), "");
+  EXPECT_NE(pinned_blas_kernels_warning("Zen", "ZEN", true).find("OPENBLAS_CORETYPE=ZEN"),
+            std::string::npos);
+  EXPECT_EQ(pinned_blas_kernels_warning("Haswell", nullptr, true), "") << "OpenBLAS's own choice";
+  EXPECT_EQ(pinned_blas_kernels_warning("Haswell", "", true), "");
+  EXPECT_EQ(pinned_blas_kernels_warning("Haswell", "Haswell", false), "") << "no AVX-512 to lose";
+  EXPECT_EQ(pinned_blas_kernels_warning("SkylakeX", "SkylakeX", true), "");
+  EXPECT_EQ(pinned_blas_kernels_warning("Cooperlake", "COOPERLAKE", true), "");
+  EXPECT_EQ(pinned_blas_kernels_warning("", "Haswell", true), "") << "not OpenBLAS";
 }
 
 TEST(DropoutTest, SeededMasksKeepTheRightShareAndScale) {
