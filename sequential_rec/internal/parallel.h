@@ -40,9 +40,9 @@ std::string openblas_core_name();
 // OpenBLAS picks its kernels from the CPU, unless OPENBLAS_CORETYPE names them. Some machines set
 // that variable for all programs (the 2-core AMD EPYC this project is measured on sets Haswell,
 // OpenBLAS's AVX2 kernels, where OpenBLAS itself would pick Cooperlake's AVX-512 ones; float32
-// TIGER training ran 1.3-1.5x and decoding 1.3-1.45x faster without it). Returns a warning for
-// the log when `coretype_env` (the variable, or nullptr) holds OpenBLAS, running the kernels
-// `core`, below the AVX-512 kernels of a CPU that has AVX-512; "" otherwise.
+// TIGER training and decoding ran 1.3-1.6x faster without it: benchmarks/reports/seqrec_speed.md).
+// Returns a warning for the log when `coretype_env` (the variable, or nullptr) holds OpenBLAS,
+// running the kernels `core`, below the AVX-512 kernels of a CPU that has AVX-512; "" otherwise.
 std::string pinned_blas_kernels_warning(const std::string& core, const char* coretype_env,
                                         bool cpu_has_avx512);
 
