@@ -2,7 +2,7 @@
 """Collects `recsys evaluate` / `recsys train --report` JSON reports into one results table.
 
 usage: collect_seqrec.py [--json OUT.json] [--md OUT.md] [--title TEXT] [--published-beauty]
-                         LABEL=REPORT.json ...
+                         [--keep EARLIER.json] LABEL=REPORT.json ...
 
 One row per report. A report of several checkpoints (`recsys evaluate --checkpoint A B ...`, one
 per seed) becomes one row with mean +- std over them. Each row carries the model, the ID map, the
@@ -10,7 +10,9 @@ seeds, the weights evaluated (best / last), the decoding precision, the test use
 training the weights had (steps, wall time, stop reason: the notes `recsys evaluate` and
 `recsys train` write; reports written before 2026-11-30 lack them). `--published-beauty` appends
 the published Amazon Beauty figures (../shared/datasets/README.md) and the PyTorch-eager SASRec
-reference measured for issue 5. The Markdown table goes to stdout and, with --md, to a file.
+reference measured for issue 5. `--keep` carries over the rows of an earlier --json output whose
+reports are gone (a row with the label of a new report is replaced by it; the date a kept row was
+collected stays with it). The Markdown table goes to stdout and, with --md, to a file.
 """
 import argparse
 import datetime
@@ -47,13 +49,17 @@ def training_notes(notes, checkpoint):
     return out
 
 
-def row_from_report(label, path):
+def load_json(path, what):
     try:
         with open(path) as f:
-            r = json.load(f)
+            return json.load(f)
     except (OSError, json.JSONDecodeError) as e:
-        fail(f"cannot read report '{path}': {e}")
-    if "results" not in r or "config" not in r:
+        fail(f"cannot read {what} '{path}': {e}")
+
+
+def row_from_report(label, path):
+    r = load_json(path, "report")
+    if not isinstance(r, dict) or "results" not in r or "config" not in r:
         fail(f"'{path}' is not a report of recsys evaluate or recsys train")
     notes = r.get("notes", {})
     row = {"label": label, "report": path, "model": r.get("model", ""),
@@ -81,6 +87,19 @@ def row_from_report(label, path):
                    if x["split"] == next(iter(row["splits"]))]
     row["checkpoints"] = [{"checkpoint": c, **training_notes(notes, c)} for c in checkpoints]
     return row
+
+
+def kept_rows(path, new_labels):
+    earlier = load_json(path, "earlier results")
+    if not isinstance(earlier, dict) or not isinstance(earlier.get("rows"), list):
+        fail(f"'{path}' is not a --json output of collect_seqrec.py")
+    rows = []
+    for row in earlier["rows"]:
+        if row.get("label") in new_labels:
+            continue
+        row.setdefault("collected", earlier.get("date", ""))
+        rows.append(row)
+    return rows
 
 
 def cell(metric):
@@ -142,6 +161,8 @@ def main():
     ap.add_argument("--title", default="Sequential recommendation results")
     ap.add_argument("--published-beauty", action="store_true",
                     help="append the published Amazon Beauty figures")
+    ap.add_argument("--keep", metavar="EARLIER.json",
+                    help="carry over the rows of an earlier --json output (new labels replace)")
     args = ap.parse_args()
     rows = []
     for spec in args.reports:
@@ -149,6 +170,8 @@ def main():
         if not sep or not label or not path:
             fail(f"'{spec}' is not LABEL=REPORT.json")
         rows.append(row_from_report(label, path))
+    if args.keep:
+        rows += kept_rows(args.keep, {r["label"] for r in rows})
     published = PUBLISHED_BEAUTY if args.published_beauty else []
     md = markdown(args.title, rows, published)
     if args.json:

@@ -201,6 +201,14 @@ check "collect reports" 0 python3 "$collect" "one=$tmp/rep_last.json" "two=$tmp/
 expect_in "collect: training of the weights" "$tmp/out" "| one | tiger | random | 42 | last | 3 steps, 0 min (max_steps) |"
 expect_in "collect: two runs, mean and spread" "$tmp/out" "| two | tiger | random | 2 runs | best | 3 steps"
 expect_in "collect: every run's figures kept" "$tmp/table.json" '"values": ['
+check "collect, keeping earlier rows" 0 python3 "$collect" "one=$tmp/rep2.json" \
+  --keep "$tmp/table.json" --json "$tmp/table2.json"
+expect_in "collect: a new label replaces its kept row" "$tmp/out" "| one | tiger | random | 2 runs |"
+if [ "$(grep -c '^| one |' "$tmp/out")" != 1 ]; then echo "FAIL collect: 'one' twice"; fail=1; fi
+expect_in "collect: other rows kept" "$tmp/out" "| two | tiger | random | 2 runs | best |"
+expect_in "collect: kept rows carry their date" "$tmp/table2.json" '"collected": "'
+check "collect, keep a non-table" 1 python3 "$collect" "one=$tmp/rep2.json" --keep "$tmp/rep2.json"
+expect_in "collect names the earlier file" "$tmp/err" "is not a --json output of collect_seqrec.py"
 check "collect, not a report" 1 python3 "$collect" "x=$tmp/ranks2.tsv"
 expect_in "collect names the file" "$tmp/err" "cannot read report '$tmp/ranks2.tsv'"
 compare=$(dirname "$0")/../../benchmarks/compare_ranks.py
