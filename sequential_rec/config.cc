@@ -18,6 +18,8 @@ void ModelConfig::validate() const {
                    t.num_user_tokens >= 0,
                "TIGER sizes must be positive");
   RECSYS_CHECK(t.dropout >= 0 && t.dropout < 1, "dropout must be in [0, 1)");
+  RECSYS_CHECK(t.encoder_input == "tokens" || t.encoder_input == "items", "unknown encoder input '",
+               t.encoder_input, "' (valid: items, tokens)");
   const auto& s = sasrec;
   RECSYS_CHECK(s.d_model > 0 && s.num_heads > 0 && s.d_model % s.num_heads == 0 &&
                    s.num_blocks >= 0 && s.max_len > 0,
@@ -153,6 +155,7 @@ ConfigMap to_config_map(const ModelConfig& c) {
     m["tiger.encoder_layers"] = std::to_string(t.encoder_layers);
     m["tiger.decoder_layers"] = std::to_string(t.decoder_layers);
     m["tiger.dropout"] = num(t.dropout);
+    m["tiger.encoder_input"] = t.encoder_input;
   } else {
     const auto& s = c.sasrec;
     m["sasrec.d_model"] = std::to_string(s.d_model);
@@ -179,6 +182,7 @@ ModelConfig model_config_from_map(const ConfigMap& m) {
   t.encoder_layers = get_int(m, "tiger.encoder_layers", t.encoder_layers);
   t.decoder_layers = get_int(m, "tiger.decoder_layers", t.decoder_layers);
   t.dropout = get_double(m, "tiger.dropout", t.dropout);
+  if (auto e = m.find("tiger.encoder_input"); e != m.end()) t.encoder_input = e->second;
   auto& s = c.sasrec;
   s.d_model = get_int(m, "sasrec.d_model", s.d_model);
   s.num_blocks = get_int(m, "sasrec.num_blocks", s.num_blocks);

@@ -24,6 +24,9 @@ struct TigerConfig {
   int64_t encoder_layers = 4;
   int64_t decoder_layers = 4;
   double dropout = 0.1;
+  // tokens: one encoder position per ID token, as published (1 + 4 x 20 positions for 4-token IDs);
+  // items: one position per history item, the sum of its tokens' embeddings (1 + 20 positions).
+  std::string encoder_input = "tokens";
 };
 
 // SASRec baseline (item-ID causal self-attention, full-softmax cross-entropy).

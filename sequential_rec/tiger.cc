@@ -98,8 +98,8 @@ void TigerImpl::reset() {
                "TIGER sizes must be positive");
   const int64_t d = o.d_model();
   embedding = register_module("embedding", torch::nn::Embedding(vocab_.size, d));
-  enc_pos =
-      register_module("enc_pos", torch::nn::Embedding(o.max_items() * vocab_.length() + 1, d));
+  const int64_t per_item = o.item_inputs() ? 1 : vocab_.length();
+  enc_pos = register_module("enc_pos", torch::nn::Embedding(o.max_items() * per_item + 1, d));
   dec_pos = register_module("dec_pos", torch::nn::Embedding(vocab_.length(), d));
   encoder = register_module("encoder", torch::nn::ModuleList());
   for (int64_t i = 0; i < o.encoder_layers(); ++i) encoder->push_back(TigerEncoderLayer(o));
@@ -115,11 +115,22 @@ void TigerImpl::reset() {
 TigerMemory TigerImpl::encode(const torch::Tensor& src) {
   const int64_t b = src.size(0), s = src.size(1);
   RECSYS_CHECK(s <= enc_pos->weight.size(0), "source longer than the model's maximum (", s, ")");
-  auto pos = torch::arange(s - 1, -1, -1, src.options());  // distance from the newest token
-  auto x = embedding->forward(src) + enc_pos->forward(pos).unsqueeze(0);
-  x = drop(x, options_.dropout(), is_training());
+  torch::Tensor x, padding;
+  if (options_.item_inputs()) {
+    RECSYS_CHECK(src.dim() == 3 && src.size(2) == vocab_.length(),
+                 "item inputs need a [batch, items, ID length] source");
+    auto present = src.ne(TigerVocab::kPad).unsqueeze(-1);
+    x = (embedding->forward(src) * present.to(embedding->weight.scalar_type())).sum(2);
+    padding = src.select(2, 0).eq(TigerVocab::kPad);
+  } else {
+    RECSYS_CHECK(src.dim() == 2, "token inputs need a [batch, tokens] source");
+    x = embedding->forward(src);
+    padding = src.eq(TigerVocab::kPad);
+  }
+  auto pos = torch::arange(s - 1, -1, -1, src.options());  // distance from the newest position
+  x = drop(x + enc_pos->forward(pos).unsqueeze(0), options_.dropout(), is_training());
   auto mask = torch::zeros({b, 1, 1, s}, x.options())
-                  .masked_fill(src.eq(TigerVocab::kPad).view({b, 1, 1, s}), internal::kMaskValue);
+                  .masked_fill(padding.view({b, 1, 1, s}), internal::kMaskValue);
   for (const auto& layer : *encoder) x = layer->as<TigerEncoderLayer>()->forward(x, mask);
   x = enc_norm->forward(x);
   TigerMemory memory;
@@ -245,20 +256,26 @@ void TigerStepDecoder::reorder(const torch::Tensor& parent) {
 }
 
 torch::Tensor tiger_source(const TigerVocab& vocab, const IdMap& map,
-                           const std::vector<Query>& queries, int64_t max_items) {
+                           const std::vector<Query>& queries, int64_t max_items, bool item_rows) {
   const int64_t l = vocab.length();
+  // Positions per item, and token slots per position.
+  const int64_t per_item = item_rows ? 1 : l, slots = item_rows ? l : 1;
   int64_t width = 1;
   for (const auto& q : queries) {
-    width = std::max<int64_t>(width, 1 + std::min<int64_t>(q.history.size(), max_items) * l);
+    width = std::max<int64_t>(width, 1 + std::min<int64_t>(q.history.size(), max_items) * per_item);
   }
-  auto src = torch::zeros({static_cast<int64_t>(queries.size()), width}, torch::kLong);
+  const int64_t rows = static_cast<int64_t>(queries.size());
+  auto src = item_rows ? torch::zeros({rows, width, l}, torch::kLong)
+                       : torch::zeros({rows, width}, torch::kLong);
+  static_assert(TigerVocab::kPad == 0, "the source is zero-filled");
   int64_t* data = src.data_ptr<int64_t>();
   for (size_t r = 0; r < queries.size(); ++r) {
     const auto& h = queries[r].history;
     const int64_t n = std::min<int64_t>(h.size(), max_items);
-    int64_t* row = data + r * width;
-    int64_t col = width - (1 + n * l);
-    row[col++] = vocab.user_token(queries[r].user);
+    int64_t* row = data + r * width * slots;
+    int64_t col = (width - (1 + n * per_item)) * slots;
+    row[col] = vocab.user_token(queries[r].user);
+    col += slots;
     for (size_t i = h.size() - n; i < h.size(); ++i) {
       RECSYS_CHECK(h[i] < map.ids.size(), "item ", h[i], " has no semantic ID");
       const SemanticId& id = map.ids[h[i]];
@@ -290,7 +307,8 @@ class TigerAdapter : public ModelAdapter {
                        .d_ff(c.d_ff)
                        .encoder_layers(c.encoder_layers)
                        .decoder_layers(c.decoder_layers)
-                       .dropout(c.dropout));
+                       .dropout(c.dropout)
+                       .item_inputs(c.encoder_input == "items"));
     model_->to(device_);
     set_root(*model_);
     trie_ = std::make_unique<PrefixTrie>(PrefixTrie::from_id_map(*map));
@@ -347,7 +365,7 @@ class TigerAdapter : public ModelAdapter {
       const SemanticId& id = map_->ids[items[s.end]];
       for (int64_t p = 0; p < l; ++p) c[i * l + p] = id[p];
     }
-    auto src = tiger_source(model_->vocab(), *map_, queries, config_.tiger.max_items);
+    auto src = source(queries);
     return model_->loss(src.to(device_), codes.to(device_));
   }
 
@@ -391,13 +409,18 @@ class TigerAdapter : public ModelAdapter {
  private:
   static constexpr size_t kDecodeChunk = 32;  // users per beam search
 
+  torch::Tensor source(const std::vector<Query>& queries) const {
+    return tiger_source(model_->vocab(), *map_, queries, config_.tiger.max_items,
+                        model_->options().item_inputs());
+  }
+
   // Decodes queries[order[lo .. hi)] into out[order[i]].
   void decode_chunk(const std::vector<Query>& queries, const std::vector<size_t>& order, size_t lo,
                     size_t hi, const RecommendOptions& options, ConstrainedBeamSearch& search,
                     std::vector<std::vector<ScoredItem>>& out) {
     std::vector<Query> batch;
     for (size_t i = lo; i < hi; ++i) batch.push_back(queries[order[i]]);
-    auto src = tiger_source(model_->vocab(), *map_, batch, config_.tiger.max_items).to(device_);
+    auto src = source(batch).to(device_);
     TigerStepDecoder decoder(model_, src);
     auto hyps = search.search(decoder, static_cast<int64_t>(batch.size()));
     for (size_t i = lo; i < hi; ++i) {

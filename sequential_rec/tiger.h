@@ -47,6 +47,9 @@ struct TigerOptions {
   TORCH_ARG(int64_t, encoder_layers) = 4;
   TORCH_ARG(int64_t, decoder_layers) = 4;
   TORCH_ARG(double, dropout) = 0.1;
+  // One encoder position per history item (the sum of its token embeddings) instead of one per
+  // token; the source is then [B, S, L] (tiger_source with item_rows).
+  TORCH_ARG(bool, item_inputs) = false;
 };
 
 struct FeedForwardImpl : torch::nn::Module {
@@ -90,9 +93,11 @@ class TigerImpl : public torch::nn::Module {
   void reset();
 
   // Encodes source tokens (left-padded with kPad) and projects the cross-attention keys/values.
-  TigerMemory encode(const torch::Tensor& src);  // [B, S] int64
+  // src: [B, S] int64, or [B, S, L] with item_inputs (a position whose first token is kPad is
+  // padding; kPad inside a row adds nothing).
+  TigerMemory encode(const torch::Tensor& src);
   // Log-probability of every target code under teacher forcing.
-  torch::Tensor token_log_probs(const torch::Tensor& src,     // [B, S]
+  torch::Tensor token_log_probs(const torch::Tensor& src,     // as encode()
                                 const torch::Tensor& codes);  // [B, L] local codes -> [B, L]
   // Mean cross-entropy per target token.
   torch::Tensor loss(const torch::Tensor& src, const torch::Tensor& codes);
@@ -119,7 +124,7 @@ TORCH_MODULE(Tiger);
 // per user and shared by all of its hypotheses; self-attention keys/values grow one step at a time.
 class TigerStepDecoder : public StepDecoder {
  public:
-  TigerStepDecoder(Tiger model, const torch::Tensor& src);  // src: [B, S]
+  TigerStepDecoder(Tiger model, const torch::Tensor& src);  // src: as TigerImpl::encode
   torch::Tensor step(int64_t step, const torch::Tensor& input,
                      const torch::Tensor& batch_index) override;
   void reorder(const torch::Tensor& parent) override;
@@ -131,8 +136,11 @@ class TigerStepDecoder : public StepDecoder {
   int64_t batch_ = 0;
 };
 
-// Source tokens of queries: [user token, codes of the last max_items history items], left-padded.
+// Source tokens of queries: the user token, then the codes of the last max_items history items
+// (oldest first), left-padded with kPad. [B, 1 + L * n] flat, or with item_rows [B, 1 + n, L]: one
+// row per item and the user token alone in its row (the rest kPad).
 torch::Tensor tiger_source(const TigerVocab& vocab, const IdMap& map,
-                           const std::vector<Query>& queries, int64_t max_items);
+                           const std::vector<Query>& queries, int64_t max_items,
+                           bool item_rows = false);
 
 }  // namespace recsys::seqrec

@@ -275,7 +275,12 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       const bool is_dropout = k.size() > 8 && k.compare(k.size() - 8, 8, ".dropout") == 0;
       (is_dropout ? settings : shape)[k] = v;
     }
-    internal::check_identity(saved, shape, config.out_dir);
+    // A shape setting newer than the checkpoint had its default then.
+    ConfigMap saved_shape = saved;
+    ModelConfig default_shape;
+    default_shape.model = model_config.model;
+    for (const auto& [k, v] : to_config_map(default_shape)) saved_shape.emplace(k, v);
+    internal::check_identity(saved_shape, shape, config.out_dir);
     // Budgets and the thread count may change between sessions; anything else that changed makes
     // the continuation a different run from the one begun, so it is said out loud.
     static const std::set<std::string> kMayChange = {

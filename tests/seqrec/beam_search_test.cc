@@ -16,7 +16,7 @@
 namespace recsys::seqrec {
 namespace {
 
-Tiger tiny_tiger(const IdMap& map, uint64_t seed) {
+Tiger tiny_tiger(const IdMap& map, uint64_t seed, bool item_inputs = false) {
   torch::manual_seed(seed);
   std::vector<int64_t> vocab(map.vocab.begin(), map.vocab.end());
   Tiger model(TigerOptions(vocab)
@@ -28,7 +28,8 @@ Tiger tiny_tiger(const IdMap& map, uint64_t seed) {
                   .d_ff(32)
                   .encoder_layers(2)
                   .decoder_layers(2)
-                  .dropout(0.1));
+                  .dropout(0.1)
+                  .item_inputs(item_inputs));
   // Larger weights than the default init so the scores are far from uniform (no near-ties).
   torch::NoGradGuard ng;
   for (auto& p : model->parameters()) p.mul_(3.0);
@@ -51,14 +52,21 @@ std::vector<Query> some_queries(size_t num_items) {
 // the tokens the catalogue allows after that prefix (the beam search's definition), computed
 // independently: the log-probabilities of a prefix's allowed tokens are read off the items that
 // continue it.
+torch::Tensor source(Tiger& model, const IdMap& map, const std::vector<Query>& queries) {
+  return tiger_source(model->vocab(), map, queries, model->options().max_items(),
+                      model->options().item_inputs());
+}
+
 std::vector<float> catalogue_scores(Tiger& model, const IdMap& map, const Query& query) {
   const int64_t n = map.ids.size(), l = map.length();
-  auto src = tiger_source(model->vocab(), map, {query}, model->options().max_items());
+  auto src = source(model, map, {query});
+  auto rows = src.sizes().vec();
+  rows[0] = n;
   auto codes = torch::empty({n, l}, torch::kLong);
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t p = 0; p < l; ++p) codes[i][p] = map.ids[i][p];
   }
-  auto lp = model->token_log_probs(src.expand({n, src.size(1)}).contiguous(), codes);
+  auto lp = model->token_log_probs(src.expand(rows).contiguous(), codes);
   auto a = lp.accessor<float, 2>();
   std::vector<float> score(n, 0.f);
   for (int64_t p = 0; p < l; ++p) {
@@ -88,7 +96,10 @@ std::vector<std::pair<float, ItemIndex>> exhaustive(Tiger& model, const IdMap& m
   return scored;
 }
 
-TEST(ConstrainedBeamSearchTest, FullBeamEqualsExhaustiveScoring) {
+class EncoderInputTest : public ::testing::TestWithParam<bool> {};  // item inputs?
+INSTANTIATE_TEST_SUITE_P(TokensAndItems, EncoderInputTest, ::testing::Bool());
+
+TEST_P(EncoderInputTest, FullBeamEqualsExhaustiveScoring) {
   torch::NoGradGuard ng;
   // One OpenBLAS thread, as every decoding shard runs: threaded AVX2 sgemm
   // (OPENBLAS_CORETYPE=Haswell) rounds differently from its one-thread sgemm, by 1.8e-4 on a score
@@ -97,9 +108,9 @@ TEST(ConstrainedBeamSearchTest, FullBeamEqualsExhaustiveScoring) {
   IdMap map = testing::random_id_map(40, {4, 5}, 3, 11);
   PrefixTrie trie = PrefixTrie::from_id_map(map);
   ASSERT_GT(trie.stats().single_item_nodes_per_level[2], 0u) << "no item finishes early";
-  Tiger model = tiny_tiger(map, 3);
+  Tiger model = tiny_tiger(map, 3, GetParam());
   auto queries = some_queries(map.ids.size());
-  auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
+  auto src = source(model, map, queries);
   TigerStepDecoder decoder(model, src);
   ConstrainedBeamSearch search(trie, {/*beam_size=*/64});
   auto hyps = search.search(decoder, queries.size());
@@ -205,15 +216,15 @@ TEST(ConstrainedBeamSearchTest, OneItemCatalogueNeedsNoModel) {
   EXPECT_EQ(decoder.rows, 0);
 }
 
-TEST(ConstrainedBeamSearchTest, CachedDecodingMatchesTeacherForcing) {
+TEST_P(EncoderInputTest, CachedDecodingMatchesTeacherForcing) {
   // Greedy (beam 1) decoding with the KV cache scores its item exactly as teacher forcing does;
   // users finish at different steps, so the rows of a step are a ragged subset of the batch.
   torch::NoGradGuard ng;
   IdMap map = testing::random_id_map(30, {4, 4}, 2, 2);
   PrefixTrie trie = PrefixTrie::from_id_map(map);
-  Tiger model = tiny_tiger(map, 4);
+  Tiger model = tiny_tiger(map, 4, GetParam());
   auto queries = some_queries(map.ids.size());
-  auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
+  auto src = source(model, map, queries);
   TigerStepDecoder decoder(model, src);
   ConstrainedBeamSearch search(trie, {/*beam_size=*/1});
   auto hyps = search.search(decoder, queries.size());
@@ -223,6 +234,31 @@ TEST(ConstrainedBeamSearchTest, CachedDecodingMatchesTeacherForcing) {
     ASSERT_TRUE(item);
     EXPECT_NEAR(hyps[q][0].score, catalogue_scores(model, map, queries[q])[*item], 1e-4);
   }
+}
+
+TEST_P(EncoderInputTest, PaddingChangesNothing) {
+  // A query scored alone and in a batch beside a longer history (so left-padded, and with item
+  // inputs a padded user row) gets the same log-probabilities.
+  torch::NoGradGuard ng;
+  internal::BlasThreadsGuard one_blas_thread(1);
+  IdMap map = testing::random_id_map(30, {4, 4}, 2, 2);
+  Tiger model = tiny_tiger(map, 6, GetParam());
+  auto queries = some_queries(map.ids.size());  // histories of 1 to 4 items
+  auto codes =
+      torch::tensor({int64_t(map.ids[7][0]), int64_t(map.ids[7][1]), int64_t(map.ids[7][2])})
+          .view({1, 3});
+  for (size_t q = 0; q < 2; ++q) {
+    auto alone = model->token_log_probs(source(model, map, {queries[q]}), codes);
+    auto both = model->token_log_probs(source(model, map, {queries[q], queries[3]}),
+                                       codes.expand({2, 3}).contiguous());
+    ASSERT_LT(queries[q].history.size(), queries[3].history.size());
+    EXPECT_TRUE(torch::allclose(alone[0], both[0], 1e-5, 1e-5)) << alone << " vs " << both[0];
+  }
+  // Nor does the padding token's embedding (with item inputs it fills the user row).
+  auto before = model->token_log_probs(source(model, map, {queries[0]}), codes);
+  model->embedding->weight[TigerVocab::kPad].normal_(0.0, 1.0);
+  auto after = model->token_log_probs(source(model, map, {queries[0]}), codes);
+  EXPECT_TRUE(torch::allclose(before, after, 1e-5, 1e-5)) << before << " vs " << after;
 }
 
 TEST(ConstrainedBeamSearchTest, CudaDecodingMatchesCpu) {

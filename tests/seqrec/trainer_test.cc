@@ -93,14 +93,20 @@ fs::path temp_dir(const std::string& name) {
   return p;
 }
 
-TEST(TrainerTest, TigerOverfitsTinyDatasetToNearPerfectRecall) {
+class TigerEncoderInputTest : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(TokensAndItems, TigerEncoderInputTest,
+                         ::testing::Values("tokens", "items"));
+
+TEST_P(TigerEncoderInputTest, TigerOverfitsTinyDatasetToNearPerfectRecall) {
   Dataset ds = testing::cyclic_dataset(30, 60, 8, 1);
   IdMap map = testing::random_id_map(30, {4, 4}, 3, 2);
   TrainConfig t = quick_train_config();
   t.max_epochs = 60;
   t.eval_every = 20;
   t.patience = 100;
-  auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
+  ModelConfig m = tiny_tiger_config();
+  m.tiger.encoder_input = GetParam();
+  auto result = train_recommender(ds, &map, m, t);
   ASSERT_TRUE(result.model);
   EvalConfig e;
   e.beam_size = 10;
@@ -260,8 +266,9 @@ TEST(TrainerTest, InterruptedRunResumesExactly) {
     std::string line;
     while (std::getline(log, line)) {
       const auto json = nlohmann::json::parse(line);
-      if (json.contains("valid_ndcg@10") && json["step"] == 10)
+      if (json.contains("valid_ndcg@10") && json["step"] == 10) {
         EXPECT_TRUE(json["train_loss"].is_null());
+      }
     }
   }
 
@@ -607,11 +614,15 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   train_recommender(ds, &map, tiny_tiger_config(), t);
   t.max_steps = 2;  // a budget: resumes silently
   t.lr = 1e-3;      // a setting: named
-  {  // a checkpoint older than a setting: it had the default then (no cooldown), also named
+  // A checkpoint older than a setting had the default then: no cooldown (named, as a training
+  // setting) and token inputs (the shape, which matches).
+  {
     std::ifstream in(dir / "config.ini");
     std::string line, kept;
     while (std::getline(in, line)) {
-      if (line.rfind("train.cooldown_steps", 0) != 0) kept += line + "\n";
+      if (line.rfind("train.cooldown_steps", 0) != 0 && line.rfind("tiger.encoder_input", 0) != 0) {
+        kept += line + "\n";
+      }
     }
     in.close();
     std::ofstream(dir / "config.ini") << kept;
@@ -647,6 +658,9 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   wider.tiger.d_ff = 128;
   t.max_steps = 3;
   EXPECT_THROW(train_recommender(ds, &map, wider, t), Error);
+  ModelConfig items = less_dropout;
+  items.tiger.encoder_input = "items";
+  EXPECT_THROW(train_recommender(ds, &map, items, t), Error);
   fs::remove_all(dir);
 }
 
@@ -736,6 +750,9 @@ TEST(TrainerTest, RejectsWrongMapAndUnknownModel) {
   EXPECT_THROW(load_recommender(dir.string(), &other), Error);
   ModelConfig bad = tiny_tiger_config();
   bad.model = "gru4rec";
+  EXPECT_THROW(train_recommender(ds, &map, bad, t), Error);
+  bad = tiny_tiger_config();
+  bad.tiger.encoder_input = "chars";
   EXPECT_THROW(train_recommender(ds, &map, bad, t), Error);
   EXPECT_THROW(train_recommender(ds, nullptr, tiny_tiger_config(), TrainConfig{}), Error);
   EXPECT_THROW(load_recommender((dir / "missing").string(), &map), Error);
