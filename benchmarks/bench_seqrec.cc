@@ -95,7 +95,8 @@ int threads() {
 
 void BM_TigerTrain(benchmark::State& state) {
   const auto& d = data();
-  seqrec::ModelConfig model;  // published defaults
+  seqrec::ModelConfig model;  // published defaults, or with one encoder position per item
+  if (state.range(3)) model.tiger.encoder_input = "items";
   seqrec::TrainConfig train;
   train.threads = threads();
   train.batch_size = 256;
@@ -110,13 +111,15 @@ void BM_TigerTrain(benchmark::State& state) {
     state.counters["params_M"] = r.num_parameters / 1e6;
   }
   state.counters["peak_rss_MiB"] = peak_rss_mib();
-  state.SetLabel(d.source + ", " + std::to_string(state.range(1)) + " length groups" +
-                 ", " + train.precision);
+  state.SetLabel(d.source + ", " + std::to_string(state.range(1)) + " length groups" + ", " +
+                 train.precision + ", " + model.tiger.encoder_input + " encoder inputs");
 }
+// steps, length groups, bf16, item encoder inputs
 BENCHMARK(BM_TigerTrain)
-    ->Args({20, 8, 0})
-    ->Args({20, 8, 1})
-    ->Args({20, 1, 0})
+    ->Args({20, 8, 0, 0})
+    ->Args({20, 8, 1, 0})
+    ->Args({20, 1, 0, 0})
+    ->Args({20, 8, 1, 1})
     ->Iterations(1)
     ->Unit(benchmark::kSecond);
 
