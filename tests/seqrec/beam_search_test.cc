@@ -140,7 +140,7 @@ TEST(ConstrainedBeamSearchTest, NarrowBeamOnlyYieldsValidIds) {
   PrefixTrie trie = PrefixTrie::from_id_map(map);
   Tiger model = tiny_tiger(map, 9);
   auto queries = some_queries(map.ids.size());
-  auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
+  auto src = source(model, map, queries);
   TigerStepDecoder decoder(model, src);
   ConstrainedBeamSearch search(trie, {/*beam_size=*/5});
   auto hyps = search.search(decoder, queries.size());
@@ -268,7 +268,7 @@ TEST(ConstrainedBeamSearchTest, CudaDecodingMatchesCpu) {
   PrefixTrie trie = PrefixTrie::from_id_map(map);
   Tiger model = tiny_tiger(map, 3);
   auto queries = some_queries(map.ids.size());
-  auto src = tiger_source(model->vocab(), map, queries, model->options().max_items());
+  auto src = source(model, map, queries);
   TigerStepDecoder cpu(model, src);
   ConstrainedBeamSearch search(trie, {10});
   auto expected = search.search(cpu, queries.size());
