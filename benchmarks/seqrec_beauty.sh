@@ -11,8 +11,9 @@
 #        10:00 UTC used 2000), COOLDOWN_STEPS (TIGER: anneal the learning rate linearly over the
 #        last N steps the time budget allows, default 0 = off; 2000 of ~11,800 steps gave +7% test
 #        N@10 on LMIndexer IDs, seqrec_beauty.md session 13), ENCODER_INPUT (TIGER: tokens, the
-#        published layout and the default, or items: one encoder position per history item, 2.08x
-#        the steps in the same time and +0.0019 test N@10 on rk_collab IDs, session 21),
+#        published layout and the default, or items: one encoder position per history item, ~2.1x
+#        the steps in the same time at half the memory, the same test N@10 within the seed spread
+#        on rk_collab IDs, seqrec_beauty.md sessions 21-22),
 #        EVAL_EVERY (TIGER: validate every N epochs, default 1), SKIP_TRAIN=1 (only collect reports)
 #   Runs resume from RUN_DIR/<model> when interrupted.
 set -euo pipefail
