@@ -378,6 +378,11 @@ class TigerAdapter : public ModelAdapter {
     // Similar history lengths together: less padding.
     const std::vector<size_t> order = order_by_history_length(queries);
     const bool bf16 = internal::parse_precision(options.precision);
+    // Every beam width and history length brings new kernel shapes; room for all of them avoids
+    // evictions (internal/kernel_retry.h).
+    if (bf16 && device_.is_cpu()) {
+      internal::reserve_onednn_primitive_cache(internal::kBf16KernelCacheCapacity);
+    }
     // Chunks of similar history length; with several threads, each decodes every n-th chunk
     // single-threaded (see internal/parallel.h).
     const size_t chunk = kDecodeChunk;

@@ -49,11 +49,6 @@ std::vector<std::vector<uint32_t>> plan_epoch(size_t n, uint64_t seed, int64_t e
 
 namespace {
 
-// Kernels oneDNN may cache in a bf16 training process: four times its default, room for the
-// ~525 of TIGER's training steps on Beauty plus an all-users validation decode. Only kernels
-// built take memory (~0.28 MB each, see internal/kernel_retry.h).
-constexpr int kOneDnnKernelCacheCapacity = 4096;
-
 // Seed of the dropout masks of one length group of one step: a pure function of (seed, step,
 // group), so a resumed run draws the same masks and the thread count does not matter.
 uint64_t dropout_seed(uint64_t seed, int64_t step, int64_t group) {
@@ -237,7 +232,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
   if (bf16 && device.is_cpu()) {
     // Training and its validations build more kernels than oneDNN keeps by default; room for all
     // of them avoids evictions (internal/kernel_retry.h).
-    const int capacity = internal::reserve_onednn_primitive_cache(kOneDnnKernelCacheCapacity);
+    const int capacity =
+        internal::reserve_onednn_primitive_cache(internal::kBf16KernelCacheCapacity);
     if (capacity >= 0) RECSYS_LOG(Debug) << "oneDNN kernel cache capacity " << capacity;
   }
   auto& module = model->module();

@@ -22,7 +22,8 @@
 // decode chunks of one validation, each redone in float32, and libdnnl died of a segmentation
 // fault a second later: the process's oneDNN state looks corrupted by then, not one kernel. Every
 // failure so far came in a long training process (in the last batch of an epoch, or in a
-// validation decode over all users, both full of shapes not seen before), none in `evaluate`;
+// validation decode over all users, both full of shapes not seen before), none in `evaluate`
+// until its decode at beam 80 (2026-12-01, below, also past the default cache capacity);
 // TensorFlow turned oneDNN's primitive cache off in 2022 over memory corruption fixed in oneDNN
 // 2.7.1 (tensorflow#57044, #58269). A resume continues such a run exactly.
 //
@@ -52,11 +53,21 @@ bool clear_onednn_primitive_cache();
 // of 3,000 validation users 437, of all 22,363 711 (none built twice: no eviction in `evaluate`).
 // Every failure above came in a process past 1,024: training with a short last batch per epoch
 // (its shapes anew each epoch), or training plus an all-users validation (525 + 711); none in
-// `evaluate` or in trainings validating on 2,000 users (525 + ~420). That fits eviction
+// `evaluate` at beam 20 or in trainings validating on 2,000 users (525 + ~420); since 2026-12-01
+// `evaluate`, `recommend` and `serve` reserve the same room as training. That fits eviction
 // being what corrupts oneDNN 2.6's state, as in tensorflow#57044; it is not proven. Each cached
 // bf16 kernel holds ~0.28 MB here (peak RSS of a 3,000-user decode: 421 MB with the cache, 297 MB
 // with capacity 0, which also took 1.8x the time), so the capacity bounds memory too.
 int reserve_onednn_primitive_cache(int capacity);
+
+// Kernels a bf16 process lets oneDNN cache: four times its default, room for the ~525 of TIGER's
+// training steps on Beauty plus an all-users validation decode (711), or a decode at beam 80:
+// 1,510 distinct kernels for the Beauty test split (ONEDNN_VERBOSE=2, 2026-12-01; 1,915 builds at
+// the default capacity, the rest rebuilds after eviction), and `evaluate --beam 80` of two
+// checkpoints at the default capacity threw std::bad_array_new_length in the second checkpoint's
+// decode, then libdnnl died of a segmentation fault. Only kernels built take memory (~0.28 MB
+// each).
+constexpr int kBf16KernelCacheCapacity = 4096;
 
 // Returns fn(false). When that throws std::bad_alloc (std::bad_array_new_length included) or a
 // broken promise, empties oneDNN's primitive cache, calls reset() (undo any partial effect of fn),
