@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sequential_rec/internal/model_adapter.h"
+#include "tests/seqrec/onednn_cache.h"
 
 namespace recsys::seqrec::internal {
 namespace {
@@ -127,30 +128,26 @@ TEST(ClearOneDnnPrimitiveCacheTest, EmptiesTheCacheAndKeepsItsCapacity) {
 }
 
 TEST(ReserveOneDnnPrimitiveCacheTest, RaisesTheCapacityUnlessTheUserSetIt) {
-  void* lib = dlopen("libdnnl.so.2", RTLD_LAZY | RTLD_NOLOAD);
-  if (!lib) GTEST_SKIP() << "this LibTorch does not use a shared libdnnl.so.2";
-  auto get = reinterpret_cast<int (*)(int*)>(dlsym(lib, "dnnl_get_primitive_cache_capacity"));
-  auto set = reinterpret_cast<int (*)(int)>(dlsym(lib, "dnnl_set_primitive_cache_capacity"));
-  dlclose(lib);
-  ASSERT_TRUE(get && set);
-  if (std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY") ||
-      std::getenv("DNNL_PRIMITIVE_CACHE_CAPACITY"))
+  const auto api = testing::onednn_capacity_api();
+  if (!api.loaded) GTEST_SKIP() << "this LibTorch does not use a shared libdnnl.so.2";
+  ASSERT_TRUE(api.get && api.set);
+  if (testing::onednn_capacity_set_by_environment())
     GTEST_SKIP() << "the environment sets oneDNN's cache capacity";
   int original = 0, now = 0;
-  ASSERT_EQ(get(&original), 0);
-  ASSERT_EQ(set(100), 0);
+  ASSERT_EQ(api.get(&original), 0);
+  ASSERT_EQ(api.set(100), 0);
   EXPECT_EQ(reserve_onednn_primitive_cache(300), 300);
-  ASSERT_EQ(get(&now), 0);
+  ASSERT_EQ(api.get(&now), 0);
   EXPECT_EQ(now, 300);
   EXPECT_EQ(reserve_onednn_primitive_cache(200), 300);  // never lowered
-  ASSERT_EQ(get(&now), 0);
+  ASSERT_EQ(api.get(&now), 0);
   EXPECT_EQ(now, 300);
   ::setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "300", 1);  // the user's choice stands
   EXPECT_EQ(reserve_onednn_primitive_cache(5000), 300);
   ::unsetenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY");
-  ASSERT_EQ(get(&now), 0);
+  ASSERT_EQ(api.get(&now), 0);
   EXPECT_EQ(now, 300);
-  ASSERT_EQ(set(original), 0);
+  ASSERT_EQ(api.set(original), 0);
 }
 
 }  // namespace

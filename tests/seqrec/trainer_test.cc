@@ -1,6 +1,5 @@
 #include "sequential_rec/trainer.h"
 
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -15,6 +14,7 @@
 #include "sequential_rec/internal/kernel_retry.h"
 #include "sequential_rec/internal/model_adapter.h"
 #include "sequential_rec/recommender.h"
+#include "tests/seqrec/onednn_cache.h"
 #include "tests/seqrec/synthetic.h"
 
 namespace recsys::seqrec {
@@ -573,14 +573,10 @@ TEST(TrainerTest, Bf16TrainingAndDecodingStayCloseToFp32) {
 // A bf16 decode outside training (evaluate, recommend, serve) makes the same room in oneDNN's
 // kernel cache as training does (internal/kernel_retry.h); a float32 decode leaves the cache alone.
 TEST(TrainerTest, Bf16DecodingMakesRoomForOneDnnKernels) {
-  void* lib = dlopen("libdnnl.so.2", RTLD_LAZY | RTLD_NOLOAD);
-  if (!lib) GTEST_SKIP() << "this LibTorch does not use a shared libdnnl.so.2";
-  auto get = reinterpret_cast<int (*)(int*)>(dlsym(lib, "dnnl_get_primitive_cache_capacity"));
-  auto set = reinterpret_cast<int (*)(int)>(dlsym(lib, "dnnl_set_primitive_cache_capacity"));
-  dlclose(lib);
-  ASSERT_TRUE(get && set);
-  if (std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY") ||
-      std::getenv("DNNL_PRIMITIVE_CACHE_CAPACITY"))
+  const auto api = testing::onednn_capacity_api();
+  if (!api.loaded) GTEST_SKIP() << "this LibTorch does not use a shared libdnnl.so.2";
+  ASSERT_TRUE(api.get && api.set);
+  if (testing::onednn_capacity_set_by_environment())
     GTEST_SKIP() << "the environment sets oneDNN's cache capacity";
   Dataset ds = testing::cyclic_dataset(12, 20, 6, 1);
   IdMap map = testing::random_id_map(12, {4, 4}, 3, 2);
@@ -588,18 +584,18 @@ TEST(TrainerTest, Bf16DecodingMakesRoomForOneDnnKernels) {
   t.max_epochs = 1;
   auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
   int original = 0, now = 0;
-  ASSERT_EQ(get(&original), 0);
-  ASSERT_EQ(set(100), 0);
+  ASSERT_EQ(api.get(&original), 0);
+  ASSERT_EQ(api.set(100), 0);
   EvalConfig e;
   e.ks = {10};
   evaluate(*result.model, ds, Split::kTest, e);
-  ASSERT_EQ(get(&now), 0);
+  ASSERT_EQ(api.get(&now), 0);
   EXPECT_EQ(now, 100);
   e.precision = "bf16";
   evaluate(*result.model, ds, Split::kTest, e);
-  ASSERT_EQ(get(&now), 0);
+  ASSERT_EQ(api.get(&now), 0);
   EXPECT_EQ(now, internal::kBf16KernelCacheCapacity);
-  ASSERT_EQ(set(original), 0);
+  ASSERT_EQ(api.set(original), 0);
 }
 
 // evaluate / recommend / serve decode in the checkpoint's training precision unless told
