@@ -327,8 +327,23 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       state.finished = false;
       state.stop_reason.clear();
     }
-    // A finished cooldown belonged to the old budget; the new one plans its own.
-    if (state.cooldown.end > 0 && state.step >= state.cooldown.end) state.cooldown = {};
+    // A time budget's cooldown belongs to that budget. Once it is over, or when the new budget is
+    // larger (or gone), it is dropped: the rate returns to its schedule (a warm restart from the
+    // annealed weights) and the new budget plans its own. A smaller budget shortens the one under
+    // way (plan_cooldown), and an interrupted run under the same budget finishes it.
+    if (state.cooldown.end > 0) {
+      const auto it = saved.find("train.max_minutes");
+      const double planned_for = it != saved.end() ? std::stod(it->second) : 0.0;
+      const bool over = state.step >= state.cooldown.end;
+      if (over || config.max_minutes <= 0 || config.max_minutes > planned_for) {
+        RECSYS_LOG(Info) << "the cooldown planned for the previous budget (" << planned_for
+                         << " min) " << (over ? "ended" : "was to end") << " at step "
+                         << state.cooldown.end << "; the learning rate returns to its schedule ("
+                         << learning_rate(config, state.step + 1)
+                         << ") and the new budget plans its own cooldown";
+        state.cooldown = {};
+      }
+    }
     RECSYS_LOG(Info) << "resuming " << config.out_dir << " at epoch " << state.epoch << " batch "
                      << state.batch << " step " << state.step;
   } else if (use_dir) {

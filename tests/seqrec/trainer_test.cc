@@ -523,6 +523,59 @@ TEST(TrainerTest, TimeBudgetCooldownPlansAndShortensItsEnd) {
   fs::remove_all(dir);
 }
 
+// A time budget's cooldown belongs to that budget: resumed under a larger one, a run trains on
+// and plans a new cooldown, whether the old one had ended or still had steps left (here rewritten
+// into the checkpoint so as to end 5 steps after the resume: kept, it would end the run there).
+TEST(TrainerTest, LargerTimeBudgetDropsTheOldCooldown) {
+  Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  TrainConfig t = quick_train_config();
+  t.max_minutes = 0.03;  // 1.8 s
+  t.max_epochs = 1000000;
+  t.eval_every = 1000000;
+  t.cooldown_steps = 1000000;
+  t.warmup_steps = 0;
+  t.schedule = "constant";
+  const fs::path dir = temp_dir("cooldown_restart");
+  t.out_dir = dir.string();
+  const std::string state_path = (dir / "state.ini").string();
+  auto read_state = [&] {
+    return read_config_lines(internal::read_text_file(state_path), state_path);
+  };
+  ASSERT_EQ(train_recommender(ds, &map, tiny_tiger_config(), t).stop_reason, "time_budget");
+  for (const bool under_way : {false, true}) {
+    SCOPED_TRACE(under_way ? "cooldown under way" : "cooldown as the budget left it");
+    ConfigMap before = read_state();
+    const int64_t resumed_at = std::stoll(before.at("step"));
+    int64_t old_end = std::stoll(before.at("cooldown_end"));
+    ASSERT_GT(old_end, 0);
+    if (under_way) {
+      old_end = resumed_at + 5;
+      before["cooldown_end"] = std::to_string(old_end);
+      internal::write_text_file(state_path, write_config_lines(before));
+    }
+    t.max_minutes += 0.03;  // 1.8 s more
+    const auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
+    EXPECT_TRUE(result.resumed);
+    EXPECT_EQ(result.stop_reason, "time_budget");
+    const ConfigMap after = read_state();
+    const int64_t step = std::stoll(after.at("step"));
+    const Cooldown planned{std::stoll(after.at("cooldown_end")),
+                           std::stoll(after.at("cooldown_from")),
+                           std::stod(after.at("cooldown_factor"))};
+    EXPECT_GT(step, std::max(old_end, resumed_at + 10));  // trained on, past the pace's steps
+    EXPECT_GT(planned.from, resumed_at + 10);             // a new plan, made after the resume
+    EXPECT_LE(step, planned.end);
+    std::ifstream log(dir / "train_log.jsonl");
+    std::string line, last;
+    while (std::getline(log, line)) last = line;
+    const auto json = nlohmann::json::parse(last);
+    EXPECT_EQ(json["step"].get<int64_t>(), step);
+    EXPECT_DOUBLE_EQ(json["lr"].get<double>(), learning_rate(t, step, planned));
+  }
+  fs::remove_all(dir);
+}
+
 // A batch cut into length groups (each padded to its own longest sample) takes the same step as
 // the whole batch padded to its longest: the grouping saves padding and changes nothing else.
 TEST(TrainerTest, LengthGroupsChangeOnlyThePadding) {
