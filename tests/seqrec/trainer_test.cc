@@ -482,6 +482,24 @@ TEST(TrainerTest, TimeBudgetCooldownShortensWhenThePaceDrops) {
   EXPECT_EQ(plan_cooldown(c, none, 1000, 0.0, 1.0).end, 0);
 }
 
+// A checkpoint's state file, and the cooldown planned in it.
+ConfigMap read_state(const fs::path& dir) {
+  const std::string path = (dir / "state.ini").string();
+  return read_config_lines(internal::read_text_file(path), path);
+}
+Cooldown saved_cooldown(const ConfigMap& state) {
+  return {std::stoll(state.at("cooldown_end")), std::stoll(state.at("cooldown_from")),
+          std::stod(state.at("cooldown_factor"))};
+}
+
+// The last line of a checkpoint's training log.
+nlohmann::json last_log_line(const fs::path& dir) {
+  std::ifstream log(dir / "train_log.jsonl");
+  std::string line, last;
+  while (std::getline(log, line)) last = line;
+  return nlohmann::json::parse(last);
+}
+
 // With only a time budget, the cooldown begins when the time left covers cooldown_steps steps at
 // the pace so far; here at once (after the steps that measure the pace), and since 3 s do not
 // last a million steps, it begins short, ending where they end. The plan is kept in the
@@ -500,21 +518,14 @@ TEST(TrainerTest, TimeBudgetCooldownPlansAndShortensItsEnd) {
   t.out_dir = dir.string();
   const auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
   EXPECT_EQ(result.stop_reason, "time_budget");
-  const std::string state_path = (dir / "state.ini").string();
-  const ConfigMap state = read_config_lines(internal::read_text_file(state_path), state_path);
   // Planned after 10 steps, short at once (from step 11) since 3 s cannot last cooldown_steps
   // steps, and shortened again whenever the pace drops.
-  const Cooldown planned{std::stoll(state.at("cooldown_end")),
-                         std::stoll(state.at("cooldown_from")),
-                         std::stod(state.at("cooldown_factor"))};
+  const Cooldown planned = saved_cooldown(read_state(dir));
   EXPECT_GE(planned.from, 11);
   EXPECT_LT(planned.end, 10 + t.cooldown_steps);
   EXPECT_GT(planned.factor, 0.0);
   EXPECT_LE(planned.factor, 1.0);
-  std::ifstream log(dir / "train_log.jsonl");
-  std::string line, last;
-  while (std::getline(log, line)) last = line;
-  const auto json = nlohmann::json::parse(last);
+  const auto json = last_log_line(dir);
   const int64_t step = json["step"];
   ASSERT_GT(step, 11);  // past the cooldown's first step, which still has the full rate
   EXPECT_LE(step, planned.end);
@@ -538,38 +549,29 @@ TEST(TrainerTest, LargerTimeBudgetDropsTheOldCooldown) {
   t.schedule = "constant";
   const fs::path dir = temp_dir("cooldown_restart");
   t.out_dir = dir.string();
-  const std::string state_path = (dir / "state.ini").string();
-  auto read_state = [&] {
-    return read_config_lines(internal::read_text_file(state_path), state_path);
-  };
   ASSERT_EQ(train_recommender(ds, &map, tiny_tiger_config(), t).stop_reason, "time_budget");
   for (const bool under_way : {false, true}) {
     SCOPED_TRACE(under_way ? "cooldown under way" : "cooldown as the budget left it");
-    ConfigMap before = read_state();
+    ConfigMap before = read_state(dir);
     const int64_t resumed_at = std::stoll(before.at("step"));
     int64_t old_end = std::stoll(before.at("cooldown_end"));
     ASSERT_GT(old_end, 0);
     if (under_way) {
       old_end = resumed_at + 5;
       before["cooldown_end"] = std::to_string(old_end);
-      internal::write_text_file(state_path, write_config_lines(before));
+      internal::write_text_file((dir / "state.ini").string(), write_config_lines(before));
     }
     t.max_minutes += 0.03;  // 1.8 s more
     const auto result = train_recommender(ds, &map, tiny_tiger_config(), t);
     EXPECT_TRUE(result.resumed);
     EXPECT_EQ(result.stop_reason, "time_budget");
-    const ConfigMap after = read_state();
+    const ConfigMap after = read_state(dir);
     const int64_t step = std::stoll(after.at("step"));
-    const Cooldown planned{std::stoll(after.at("cooldown_end")),
-                           std::stoll(after.at("cooldown_from")),
-                           std::stod(after.at("cooldown_factor"))};
+    const Cooldown planned = saved_cooldown(after);
     EXPECT_GT(step, std::max(old_end, resumed_at + 10));  // trained on, past the pace's steps
     EXPECT_GT(planned.from, resumed_at + 10);             // a new plan, made after the resume
     EXPECT_LE(step, planned.end);
-    std::ifstream log(dir / "train_log.jsonl");
-    std::string line, last;
-    while (std::getline(log, line)) last = line;
-    const auto json = nlohmann::json::parse(last);
+    const auto json = last_log_line(dir);
     EXPECT_EQ(json["step"].get<int64_t>(), step);
     EXPECT_DOUBLE_EQ(json["lr"].get<double>(), learning_rate(t, step, planned));
   }
