@@ -156,6 +156,7 @@ ConfigMap to_config_map(const ModelConfig& c) {
     m["tiger.decoder_layers"] = std::to_string(t.decoder_layers);
     m["tiger.dropout"] = num(t.dropout);
     m["tiger.encoder_input"] = t.encoder_input;
+    m["tiger.item_ids"] = t.item_ids ? "1" : "0";
   } else {
     const auto& s = c.sasrec;
     m["sasrec.d_model"] = std::to_string(s.d_model);
@@ -183,6 +184,7 @@ ModelConfig model_config_from_map(const ConfigMap& m) {
   t.decoder_layers = get_int(m, "tiger.decoder_layers", t.decoder_layers);
   t.dropout = get_double(m, "tiger.dropout", t.dropout);
   if (auto e = m.find("tiger.encoder_input"); e != m.end()) t.encoder_input = e->second;
+  t.item_ids = get_int(m, "tiger.item_ids", 0) != 0;  // absent before this option existed
   auto& s = c.sasrec;
   s.d_model = get_int(m, "sasrec.d_model", s.d_model);
   s.num_blocks = get_int(m, "sasrec.num_blocks", s.num_blocks);

@@ -27,6 +27,10 @@ struct TigerConfig {
   // tokens: one encoder position per ID token, as published (1 + 4 x 20 positions for 4-token IDs);
   // items: one position per history item, the sum of its tokens' embeddings (1 + 20 positions).
   std::string encoder_input = "tokens";
+  // Not in the published TIGER: the encoder also reads a learned embedding of each history item's
+  // own index (one more token per item), so items with close IDs can be told apart. Generation
+  // stays over semantic IDs.
+  bool item_ids = false;
 };
 
 // SASRec baseline (item-ID causal self-attention, full-softmax cross-entropy).

@@ -10,8 +10,9 @@
 
 namespace recsys::seqrec {
 
-TigerVocab::TigerVocab(const std::vector<int64_t>& vocab, int64_t users)
-    : code_vocab(vocab), num_user_tokens(users) {
+TigerVocab::TigerVocab(const std::vector<int64_t>& vocab, int64_t users, int64_t items)
+    : code_vocab(vocab), num_user_tokens(users), num_item_tokens(items) {
+  RECSYS_CHECK(items >= 0, "the number of item tokens cannot be negative");
   int64_t in = kNumSpecial, out = 0;
   for (int64_t v : code_vocab) {
     RECSYS_CHECK(v > 0, "every ID position needs a positive vocabulary size");
@@ -21,7 +22,8 @@ TigerVocab::TigerVocab(const std::vector<int64_t>& vocab, int64_t users)
     out += v;
   }
   user_offset = in;
-  size = in + std::max<int64_t>(users, 1);
+  item_offset = in + std::max<int64_t>(users, 1);
+  size = item_offset + items;
   num_outputs = out;
 }
 
@@ -30,6 +32,12 @@ int64_t TigerVocab::user_token(UserIndex user) const {
   // Multiplicative hash so that neighbouring user indices spread over the bank.
   const uint64_t h = (static_cast<uint64_t>(user) + 1) * 0x9E3779B97F4A7C15ull;
   return user_offset + static_cast<int64_t>((h >> 32) % static_cast<uint64_t>(num_user_tokens));
+}
+
+int64_t TigerVocab::item_token(ItemIndex item) const {
+  RECSYS_CHECK(static_cast<int64_t>(item) < num_item_tokens, "item ", item,
+               " has no item token (the model has ", num_item_tokens, ")");
+  return item_offset + static_cast<int64_t>(item);
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, double dropout) : dropout(dropout) {
@@ -87,7 +95,8 @@ torch::Tensor TigerDecoderLayerImpl::forward(const torch::Tensor& x, const torch
 }
 
 TigerImpl::TigerImpl(const TigerOptions& options)
-    : options_(options), vocab_(options.code_vocab(), options.num_user_tokens()) {
+    : options_(options),
+      vocab_(options.code_vocab(), options.num_user_tokens(), options.num_item_tokens()) {
   reset();
 }
 
@@ -98,7 +107,7 @@ void TigerImpl::reset() {
                "TIGER sizes must be positive");
   const int64_t d = o.d_model();
   embedding = register_module("embedding", torch::nn::Embedding(vocab_.size, d));
-  const int64_t per_item = o.item_inputs() ? 1 : vocab_.length();
+  const int64_t per_item = o.item_inputs() ? 1 : vocab_.tokens_per_item();
   enc_pos = register_module("enc_pos", torch::nn::Embedding(o.max_items() * per_item + 1, d));
   dec_pos = register_module("dec_pos", torch::nn::Embedding(vocab_.length(), d));
   encoder = register_module("encoder", torch::nn::ModuleList());
@@ -117,8 +126,8 @@ TigerMemory TigerImpl::encode(const torch::Tensor& src) {
   RECSYS_CHECK(s <= enc_pos->weight.size(0), "source longer than the model's maximum (", s, ")");
   torch::Tensor x, padding;
   if (options_.item_inputs()) {
-    RECSYS_CHECK(src.dim() == 3 && src.size(2) == vocab_.length(),
-                 "item inputs need a [batch, items, ID length] source");
+    RECSYS_CHECK(src.dim() == 3 && src.size(2) == vocab_.tokens_per_item(),
+                 "item inputs need a [batch, items, tokens per item] source");
     auto present = src.ne(TigerVocab::kPad).unsqueeze(-1);
     x = (embedding->forward(src) * present.to(embedding->weight.scalar_type())).sum(2);
     padding = src.select(2, 0).eq(TigerVocab::kPad);
@@ -257,15 +266,15 @@ void TigerStepDecoder::reorder(const torch::Tensor& parent) {
 
 torch::Tensor tiger_source(const TigerVocab& vocab, const IdMap& map,
                            const std::vector<Query>& queries, int64_t max_items, bool item_rows) {
-  const int64_t l = vocab.length();
+  const int64_t l = vocab.length(), t = vocab.tokens_per_item();
   // Positions per item, and token slots per position.
-  const int64_t per_item = item_rows ? 1 : l, slots = item_rows ? l : 1;
+  const int64_t per_item = item_rows ? 1 : t, slots = item_rows ? t : 1;
   int64_t width = 1;
   for (const auto& q : queries) {
     width = std::max<int64_t>(width, 1 + std::min<int64_t>(q.history.size(), max_items) * per_item);
   }
   const int64_t rows = static_cast<int64_t>(queries.size());
-  auto src = item_rows ? torch::zeros({rows, width, l}, torch::kLong)
+  auto src = item_rows ? torch::zeros({rows, width, t}, torch::kLong)
                        : torch::zeros({rows, width}, torch::kLong);
   static_assert(TigerVocab::kPad == 0, "the source is zero-filled");
   int64_t* data = src.data_ptr<int64_t>();
@@ -280,6 +289,7 @@ torch::Tensor tiger_source(const TigerVocab& vocab, const IdMap& map,
       RECSYS_CHECK(h[i] < map.ids.size(), "item ", h[i], " has no semantic ID");
       const SemanticId& id = map.ids[h[i]];
       for (int64_t p = 0; p < l; ++p) row[col++] = vocab.input_offset[p] + id[p];
+      if (t > l) row[col++] = vocab.item_token(h[i]);
     }
   }
   return src;
@@ -308,7 +318,8 @@ class TigerAdapter : public ModelAdapter {
                        .encoder_layers(c.encoder_layers)
                        .decoder_layers(c.decoder_layers)
                        .dropout(c.dropout)
-                       .item_inputs(c.encoder_input == "items"));
+                       .item_inputs(c.encoder_input == "items")
+                       .num_item_tokens(c.item_ids ? static_cast<int64_t>(num_items) : 0));
     model_->to(device_);
     set_root(*model_);
     trie_ = std::make_unique<PrefixTrie>(PrefixTrie::from_id_map(*map));

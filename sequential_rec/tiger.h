@@ -3,8 +3,9 @@
 // token. Pre-LayerNorm blocks, learned positions, attention with head size independent of d_model.
 //
 // Token layout of the shared embedding (TigerVocab): 0 = PAD, 1 = BOS, then the codes of each ID
-// position at its own offset (suffix last), then the hashed user tokens. The output head covers the
-// codes only; step p scores the vocab[p] codes of position p.
+// position at its own offset (suffix last), then the hashed user tokens, then (with item tokens)
+// one token per catalogue item. The output head covers the codes only; step p scores the vocab[p]
+// codes of position p.
 #pragma once
 
 #include <torch/torch.h>
@@ -23,16 +24,22 @@ struct TigerVocab {
   static constexpr int64_t kBos = 1;
   static constexpr int64_t kNumSpecial = 2;
   TigerVocab() = default;
-  TigerVocab(const std::vector<int64_t>& code_vocab, int64_t num_user_tokens);
+  TigerVocab(const std::vector<int64_t>& code_vocab, int64_t num_user_tokens,
+             int64_t num_item_tokens = 0);
   std::vector<int64_t> code_vocab;     // codes per position (suffix last)
   std::vector<int64_t> input_offset;   // first embedding row of position p's codes
   std::vector<int64_t> output_offset;  // first output-head row of position p's codes
   int64_t user_offset = 0;
   int64_t num_user_tokens = 0;
+  int64_t item_offset = 0;
+  int64_t num_item_tokens = 0;  // 0 = history items are read through their ID tokens only
   int64_t size = 0;         // embedding rows
   int64_t num_outputs = 0;  // output-head rows (sum of code_vocab)
   int64_t length() const { return static_cast<int64_t>(code_vocab.size()); }
+  // Source tokens per history item: its ID tokens, then its own item token when there are any.
+  int64_t tokens_per_item() const { return length() + (num_item_tokens > 0 ? 1 : 0); }
   int64_t user_token(UserIndex user) const;
+  int64_t item_token(ItemIndex item) const;
 };
 
 struct TigerOptions {
@@ -50,6 +57,10 @@ struct TigerOptions {
   // One encoder position per history item (the sum of its token embeddings) instead of one per
   // token; the source is then [B, S, L] (tiger_source with item_rows).
   TORCH_ARG(bool, item_inputs) = false;
+  // > 0: one learned embedding per catalogue item (items 0 .. n-1), read beside each history item's
+  // ID tokens (not in the published TIGER: it lets the encoder tell apart items whose IDs are
+  // close). The decoder still generates semantic IDs.
+  TORCH_ARG(int64_t, num_item_tokens) = 0;
 };
 
 struct FeedForwardImpl : torch::nn::Module {
@@ -93,8 +104,8 @@ class TigerImpl : public torch::nn::Module {
   void reset();
 
   // Encodes source tokens (left-padded with kPad) and projects the cross-attention keys/values.
-  // src: [B, S] int64, or [B, S, L] with item_inputs (a position whose first token is kPad is
-  // padding; kPad inside a row adds nothing).
+  // src: [B, S] int64, or [B, S, T] with item_inputs, T = vocab().tokens_per_item() (a position
+  // whose first token is kPad is padding; kPad inside a row adds nothing).
   TigerMemory encode(const torch::Tensor& src);
   // Log-probability of every target code under teacher forcing.
   torch::Tensor token_log_probs(const torch::Tensor& src,     // as encode()
@@ -136,9 +147,10 @@ class TigerStepDecoder : public StepDecoder {
   int64_t batch_ = 0;
 };
 
-// Source tokens of queries: the user token, then the codes of the last max_items history items
-// (oldest first), left-padded with kPad. [B, 1 + L * n] flat, or with item_rows [B, 1 + n, L]: one
-// row per item and the user token alone in its row (the rest kPad).
+// Source tokens of queries: the user token, then the tokens of the last max_items history items
+// (oldest first; per item its T = vocab.tokens_per_item() tokens: the codes, then its item token if
+// the vocabulary has them), left-padded with kPad. [B, 1 + T * n] flat, or with item_rows
+// [B, 1 + n, T]: one row per item and the user token alone in its row (the rest kPad).
 torch::Tensor tiger_source(const TigerVocab& vocab, const IdMap& map,
                            const std::vector<Query>& queries, int64_t max_items,
                            bool item_rows = false);

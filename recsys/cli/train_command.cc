@@ -84,6 +84,9 @@ void add_model_options(po::options_description& desc, ModelConfig& c) {
       "tiger.encoder-input", po::value(&t.encoder_input)->default_value(t.encoder_input),
       "tokens (one encoder position per ID token, as published) | items (one per history item: "
       "the sum of its token embeddings; ~4x shorter encoder input)")(
+      "tiger.item-ids", po::bool_switch(&t.item_ids),
+      "the encoder also reads a learned embedding of each history item's own index (not in the "
+      "published TIGER; the decoder still generates semantic IDs)")(
       "sasrec.d-model", po::value(&s.d_model)->default_value(s.d_model), "SASRec width")(
       "sasrec.blocks", po::value(&s.num_blocks)->default_value(s.num_blocks), "SASRec blocks")(
       "sasrec.heads", po::value(&s.num_heads)->default_value(s.num_heads), "SASRec heads")(

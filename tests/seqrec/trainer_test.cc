@@ -95,9 +95,12 @@ fs::path temp_dir(const std::string& name) {
   return p;
 }
 
-class TigerEncoderInputTest : public ::testing::TestWithParam<const char*> {};
-INSTANTIATE_TEST_SUITE_P(TokensAndItems, TigerEncoderInputTest,
-                         ::testing::Values("tokens", "items"));
+// (encoder input, item tokens?)
+class TigerEncoderInputTest : public ::testing::TestWithParam<std::tuple<const char*, bool>> {};
+INSTANTIATE_TEST_SUITE_P(TokensItemsAndItemTokens, TigerEncoderInputTest,
+                         ::testing::Values(std::make_tuple("tokens", false),
+                                           std::make_tuple("items", false),
+                                           std::make_tuple("items", true)));
 
 TEST_P(TigerEncoderInputTest, TigerOverfitsTinyDatasetToNearPerfectRecall) {
   Dataset ds = testing::cyclic_dataset(30, 60, 8, 1);
@@ -107,7 +110,8 @@ TEST_P(TigerEncoderInputTest, TigerOverfitsTinyDatasetToNearPerfectRecall) {
   t.eval_every = 20;
   t.patience = 100;
   ModelConfig m = tiny_tiger_config();
-  m.tiger.encoder_input = GetParam();
+  m.tiger.encoder_input = std::get<0>(GetParam());
+  m.tiger.item_ids = std::get<1>(GetParam());
   auto result = train_recommender(ds, &map, m, t);
   ASSERT_TRUE(result.model);
   EvalConfig e;
@@ -700,12 +704,13 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   t.max_steps = 2;  // a budget: resumes silently
   t.lr = 1e-3;      // a setting: named
   // A checkpoint older than a setting had the default then: no cooldown (named, as a training
-  // setting) and token inputs (the shape, which matches).
+  // setting), token inputs and no item tokens (the shape, which matches).
   {
     std::ifstream in(dir / "config.ini");
     std::string line, kept;
     while (std::getline(in, line)) {
-      if (line.rfind("train.cooldown_steps", 0) != 0 && line.rfind("tiger.encoder_input", 0) != 0) {
+      if (line.rfind("train.cooldown_steps", 0) != 0 && line.rfind("tiger.encoder_input", 0) != 0 &&
+          line.rfind("tiger.item_ids", 0) != 0) {
         kept += line + "\n";
       }
     }
@@ -746,6 +751,9 @@ TEST(TrainerTest, ResumeNamesChangedSettingsButNotBudgets) {
   ModelConfig items = less_dropout;
   items.tiger.encoder_input = "items";
   EXPECT_THROW(train_recommender(ds, &map, items, t), Error);
+  ModelConfig item_ids = less_dropout;
+  item_ids.tiger.item_ids = true;
+  EXPECT_THROW(train_recommender(ds, &map, item_ids, t), Error);
   fs::remove_all(dir);
 }
 
