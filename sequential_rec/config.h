@@ -29,7 +29,8 @@ struct TigerConfig {
   std::string encoder_input = "tokens";
   // Not in the published TIGER: the encoder also reads a learned embedding of each history item's
   // own index (one more token per item), so items with close IDs can be told apart. Generation
-  // stays over semantic IDs.
+  // stays over semantic IDs. On Beauty it overfitted and lost test N@10 0.0058 (one seed; see
+  // benchmarks/reports/seqrec_beauty.md, session 26).
   bool item_ids = false;
 };
 

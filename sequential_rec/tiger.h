@@ -55,7 +55,7 @@ struct TigerOptions {
   TORCH_ARG(int64_t, decoder_layers) = 4;
   TORCH_ARG(double, dropout) = 0.1;
   // One encoder position per history item (the sum of its token embeddings) instead of one per
-  // token; the source is then [B, S, L] (tiger_source with item_rows).
+  // token; the source is then [B, S, T], T = tokens per item (tiger_source with item_rows).
   TORCH_ARG(bool, item_inputs) = false;
   // > 0: one learned embedding per catalogue item (items 0 .. n-1), read beside each history item's
   // ID tokens (not in the published TIGER: it lets the encoder tell apart items whose IDs are

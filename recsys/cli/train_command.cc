@@ -86,7 +86,8 @@ void add_model_options(po::options_description& desc, ModelConfig& c) {
       "the sum of its token embeddings; ~4x shorter encoder input)")(
       "tiger.item-ids", po::bool_switch(&t.item_ids),
       "the encoder also reads a learned embedding of each history item's own index (not in the "
-      "published TIGER; the decoder still generates semantic IDs)")(
+      "published TIGER; the decoder still generates semantic IDs; on Beauty it memorised and "
+      "lost N@10 0.0058: benchmarks/reports/seqrec_beauty.md, session 26)")(
       "sasrec.d-model", po::value(&s.d_model)->default_value(s.d_model), "SASRec width")(
       "sasrec.blocks", po::value(&s.num_blocks)->default_value(s.num_blocks), "SASRec blocks")(
       "sasrec.heads", po::value(&s.num_heads)->default_value(s.num_heads), "SASRec heads")(
