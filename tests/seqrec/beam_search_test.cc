@@ -65,6 +65,12 @@ torch::Tensor source(Tiger& model, const IdMap& map, const std::vector<Query>& q
                       model->options().item_inputs());
 }
 
+// Item `item`'s ID as a [1, L] target.
+torch::Tensor id_codes(const IdMap& map, ItemIndex item) {
+  const auto& id = map.ids[item];
+  return torch::tensor(std::vector<int64_t>(id.begin(), id.end())).view({1, -1});
+}
+
 std::vector<float> catalogue_scores(Tiger& model, const IdMap& map, const Query& query) {
   const int64_t n = map.ids.size(), l = map.length();
   auto src = source(model, map, {query});
@@ -261,9 +267,7 @@ TEST_P(EncoderInputTest, PaddingChangesNothing) {
   IdMap map = testing::random_id_map(30, {4, 4}, 2, 2);
   Tiger model = tiny_tiger(map, 6, layout());
   auto queries = some_queries(map.ids.size());  // histories of 1 to 4 items
-  auto codes =
-      torch::tensor({int64_t(map.ids[7][0]), int64_t(map.ids[7][1]), int64_t(map.ids[7][2])})
-          .view({1, 3});
+  auto codes = id_codes(map, 7);
   for (size_t q = 0; q < 2; ++q) {
     auto alone = model->token_log_probs(source(model, map, {queries[q]}), codes);
     auto both = model->token_log_probs(source(model, map, {queries[q], queries[3]}),
@@ -339,9 +343,7 @@ TEST(TigerSourceTest, TheModelReadsTheItemTokensOfTheHistory) {
     Query q;
     q.user = 1;
     q.history = {3, 17};
-    auto codes =
-        torch::tensor({int64_t(map.ids[7][0]), int64_t(map.ids[7][1]), int64_t(map.ids[7][2])})
-            .view({1, 3});
+    auto codes = id_codes(map, 7);
     auto before = model->token_log_probs(source(model, map, {q}), codes);
     model->embedding->weight[model->vocab().item_token(17)].normal_(0.0, 1.0);
     auto after = model->token_log_probs(source(model, map, {q}), codes);
