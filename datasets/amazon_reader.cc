@@ -128,7 +128,8 @@ RawInteraction parse_review(simdjson::dom::parser& parser, std::string_view line
     throw std::runtime_error("missing field 'reviewerID' (2014/2018) or 'user_id' (2023)");
   }
   if (r.user.empty() || r.item.empty()) throw std::runtime_error("empty user or item id");
-  r.timestamp = int64_t(ts);
+  if (!to_timestamp(ts, r.timestamp))
+    throw std::runtime_error("timestamp " + std::to_string(ts) + " is not a time in seconds");
   return r;
 }
 

@@ -143,7 +143,11 @@ void read_recbole(const std::string& inter_path, const std::string& item_path,
                             "timestamp '" + f[ts_col->second] + "' is not a number");
           continue;
         }
-        r.timestamp = int64_t(v);
+        if (!to_timestamp(v, r.timestamp)) {
+          report_bad_record(options, corpus, inter_path, i + 1,
+                            "timestamp '" + f[ts_col->second] + "' is not a time in seconds");
+          continue;
+        }
       }
       if (rating_col != cols.end()) {
         if (!parse_double(f[rating_col->second], v)) {
@@ -237,7 +241,11 @@ void read_movielens(const std::string& ratings_path, const std::string& movies_p
       r.item = f[1];
       r.rating = float(rating);
       r.has_rating = true;
-      r.timestamp = int64_t(ts);
+      if (!to_timestamp(ts, r.timestamp)) {
+        report_bad_record(options, corpus, ratings_path, i + 1,
+                          "timestamp '" + f[3] + "' is not a time in seconds");
+        continue;
+      }
       corpus.interactions.push_back(std::move(r));
     }
     corpus.files.push_back(ratings_path);

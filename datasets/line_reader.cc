@@ -2,8 +2,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "recsys/error.h"
 
@@ -11,15 +13,18 @@ namespace recsys::data {
 
 namespace {
 
+// Reads in blocks: a pipe (--reviews <(zcat ...)) has no size to read up to.
 std::string read_raw(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) RECSYS_THROW(ErrorCode::kIOError, "cannot open '", path, "'");
   std::string data;
-  in.seekg(0, std::ios::end);
-  data.resize(size_t(in.tellg()));
-  in.seekg(0);
-  in.read(data.data(), std::streamsize(data.size()));
-  if (!in) RECSYS_THROW(ErrorCode::kIOError, "cannot read '", path, "'");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) data.reserve(size);
+  std::vector<char> block(1 << 20);
+  while (in.read(block.data(), std::streamsize(block.size())) || in.gcount() > 0)
+    data.append(block.data(), size_t(in.gcount()));
+  if (in.bad()) RECSYS_THROW(ErrorCode::kIOError, "cannot read '", path, "'");
   return data;
 }
 
@@ -30,21 +35,28 @@ std::string gunzip(const std::string& path, const std::string& compressed) {
     RECSYS_THROW(ErrorCode::kInternal, "zlib init failed");
   std::string out;
   out.reserve(compressed.size() * 6);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = uInt(compressed.size());
+  // zlib takes at most 4 GiB - 1 at a time (uInt): larger files go in in pieces.
+  size_t fed = 0;
+  const auto input_left = [&] { return zs.avail_in > 0 || fed < compressed.size(); };
   char buf[1 << 16];
   int ret = Z_OK;
   for (;;) {
+    if (zs.avail_in == 0 && fed < compressed.size()) {
+      const size_t n = std::min<size_t>(compressed.size() - fed, std::numeric_limits<uInt>::max());
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + fed));
+      zs.avail_in = uInt(n);
+      fed += n;
+    }
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof(buf);
     ret = inflate(&zs, Z_NO_FLUSH);
     out.append(buf, sizeof(buf) - zs.avail_out);
     if (ret == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
+      if (!input_left()) break;
       inflateReset(&zs);  // next gzip member
       continue;
     }
-    if (ret == Z_BUF_ERROR && zs.avail_in == 0) break;  // input ended mid-stream
+    if (ret == Z_BUF_ERROR && !input_left()) break;  // input ended mid-stream
     if (ret != Z_OK) {
       const std::string msg = zs.msg ? zs.msg : "unknown zlib error";
       inflateEnd(&zs);

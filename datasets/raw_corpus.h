@@ -39,4 +39,8 @@ struct RawCorpus {
 void report_bad_record(const ReadOptions& options, RawCorpus& corpus, const std::string& file,
                        uint64_t line, const std::string& problem);
 
+// A timestamp read as a number of seconds, truncated; false when it is not finite or lies beyond
+// the range of int64 (strtod and stod read "nan" and "inf").
+bool to_timestamp(double seconds, int64_t& out);
+
 }  // namespace recsys::data

@@ -171,7 +171,7 @@ class SasRecAdapter : public ModelAdapter {
     const std::vector<size_t> order = order_by_history_length(queries);
     AutocastGuard autocast(parse_precision(options.precision), device_);
     const int64_t max_len = config_.sasrec.max_len;
-    const int64_t k = std::min<int64_t>(options.top_k, num_items_);
+    const int64_t k = static_cast<int64_t>(std::min<size_t>(options.top_k, num_items_));
     const size_t chunk = 512;
     for (size_t lo = 0; lo < order.size(); lo += chunk) {
       const size_t hi = std::min(order.size(), lo + chunk);
@@ -185,7 +185,12 @@ class SasRecAdapter : public ModelAdapter {
       for (int64_t r = 0; r < b; ++r) {
         const auto& h = queries[order[lo + r]].history;
         const int64_t n = std::min<int64_t>(h.size(), t);
-        for (int64_t j = 0; j < n; ++j) in[r * t + t - n + j] = h[h.size() - n + j] + 1;
+        for (int64_t j = 0; j < n; ++j) {
+          const ItemIndex item = h[h.size() - n + j];
+          RECSYS_CHECK(item < num_items_, "history item ", item, " is not one of the model's ",
+                       num_items_, " items");
+          in[r * t + t - n + j] = static_cast<int64_t>(item) + 1;
+        }
       }
       auto scores = with_fp32_fallback(
           "decoding",

@@ -443,12 +443,12 @@ class TigerAdapter : public ModelAdapter {
       auto& res = out[order[i]];
       const auto& history = queries[order[i]].history;
       for (const auto& h : hyps[i - lo]) {
+        if (res.size() >= options.top_k) break;
         if (options.exclude_history &&
             std::find(history.begin(), history.end(), h.item) != history.end()) {
           continue;
         }
         res.push_back({h.item, h.score});
-        if (res.size() >= options.top_k) break;
       }
     }
   }

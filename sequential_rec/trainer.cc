@@ -213,6 +213,19 @@ struct TrainerState {
   }
 };
 
+// The limit `s` has reached under `c`, as a stop reason; empty while steps are left. A time
+// budget's cooldown that has run its course ends the budget it was planned for, or a smaller one,
+// but not a larger one (which plans its own).
+std::string limit_reached(const TrainConfig& c, const TrainerState& s, double cooldown_budget) {
+  if (c.max_steps > 0 && s.step >= c.max_steps) return "max_steps";
+  if (c.max_minutes > 0 && s.elapsed >= c.max_minutes * 60) return "time_budget";
+  if (s.cooldown.end > 0 && s.step >= s.cooldown.end && c.max_minutes > 0 &&
+      c.max_minutes <= cooldown_budget) {
+    return "time_budget";
+  }
+  return {};
+}
+
 }  // namespace
 
 TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
@@ -256,6 +269,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
 
   TrainerState state;
   TrainResult result;
+  // A run interrupted in the step that reached its limit stops there on resume, as it would have.
+  std::string stop_at_start;
   nlohmann::ordered_json changed_settings = nlohmann::ordered_json::object();  // key: [old, new]
   const bool use_dir = !config.out_dir.empty();
   const fs::path dir(config.out_dir);
@@ -312,12 +327,25 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(rng_state);
     result.resumed = true;
-    // A run stopped by a step or time limit continues under the new limits; one stopped early
-    // continues only when the new patience allows more validations without a gain than it has had.
+    // A run stopped by a step or time limit continues only when the new limits leave steps to
+    // take; one stopped early, only when the new patience allows more validations without a gain
+    // than it has had.
+    const auto budget_it = saved.find("train.max_minutes");
+    const double planned_for = budget_it != saved.end() ? std::stod(budget_it->second) : 0.0;
+    const std::string reached = limit_reached(config, state, planned_for);
     const bool stopped_early = state.stop_reason == "early_stopping";
     if (stopped_early && state.bad_evals >= config.patience) {
       RECSYS_LOG(Info) << config.out_dir << " stopped early after " << state.bad_evals
                        << " validations without a gain; a larger --patience continues it";
+    } else if (!reached.empty()) {
+      if (state.finished) {
+        RECSYS_LOG(Info) << config.out_dir << " has reached its "
+                         << (reached == "max_steps" ? "step limit" : "time budget") << " (step "
+                         << state.step << ", " << format_duration(state.elapsed)
+                         << "); a larger --max-steps / --max-minutes continues it";
+      } else {
+        stop_at_start = reached;
+      }
     } else {
       if (stopped_early) {
         RECSYS_LOG(Info) << "continuing " << config.out_dir << ", stopped early after "
@@ -331,9 +359,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     // larger (or gone), it is dropped: the rate returns to its schedule (a warm restart from the
     // annealed weights) and the new budget plans its own. A smaller budget shortens the one under
     // way (plan_cooldown), and an interrupted run under the same budget finishes it.
-    if (state.cooldown.end > 0) {
-      const auto it = saved.find("train.max_minutes");
-      const double planned_for = it != saved.end() ? std::stod(it->second) : 0.0;
+    if (state.cooldown.end > 0 && reached.empty()) {
       const bool over = state.step >= state.cooldown.end;
       if (over || config.max_minutes <= 0 || config.max_minutes > planned_for) {
         RECSYS_LOG(Info) << "the cooldown planned for the previous budget (" << planned_for
@@ -497,7 +523,12 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     int64_t epoch_batches = 0;
     uint64_t epoch_samples = 0;
     bool stop_mid_epoch = false;
-    for (size_t b = static_cast<size_t>(state.batch); b < batches.size(); ++b) {
+    if (!stop_at_start.empty()) {
+      state.stop_reason = stop_at_start;
+      stop_at_start.clear();
+      stop_mid_epoch = true;
+    }
+    for (size_t b = static_cast<size_t>(state.batch); b < batches.size() && !stop_mid_epoch; ++b) {
       const auto t0 = std::chrono::steady_clock::now();
       plan_time_cooldown();
       const double lr = learning_rate(config, state.step + 1, state.cooldown);
@@ -556,14 +587,8 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
         stop_mid_epoch = true;
         break;
       }
-      if (config.max_steps > 0 && state.step >= config.max_steps) {
-        state.stop_reason = "max_steps";
-        stop_mid_epoch = true;
-        break;
-      }
-      if ((config.max_minutes > 0 && state.elapsed >= config.max_minutes * 60) ||
-          (state.cooldown.end > 0 && state.step >= state.cooldown.end)) {
-        state.stop_reason = "time_budget";
+      state.stop_reason = limit_reached(config, state, config.max_minutes);
+      if (!state.stop_reason.empty()) {
         stop_mid_epoch = true;
         break;
       }

@@ -89,14 +89,21 @@ MapInfo map_info_from_json(const std::string& name, const std::string& text) {
   return info;
 }
 
-void check_map_name(const std::string& name) {
+// The store directory `path` names ("out/store/" is "out/store").
+fs::path store_dir(const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();
+  return p;
+}
+
+}  // namespace
+
+void Store::check_map_name(const std::string& name) {
   RECSYS_CHECK(!name.empty() && name.size() <= 64, "map name must have 1..64 characters");
   for (char c : name)
     RECSYS_CHECK(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.',
                  "map name '", name, "' may only contain letters, digits, '_', '-', '.'");
 }
-
-}  // namespace
 
 struct Store::Impl {
   std::unique_ptr<rocksdb::DB> db;
@@ -200,13 +207,34 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
   return store;
 }
 
+void Store::check_writable(const std::string& path, bool overwrite) {
+  const fs::path target = store_dir(path);
+  if (!fs::exists(target)) return;
+  if (!overwrite)
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "store '", path,
+                 "' already exists (pass --overwrite to replace it)");
+  // A store, complete or not and of any format version, is a RocksDB directory with this
+  // build's column families.
+  bool is_store = fs::is_directory(target) && fs::exists(target / "CURRENT");
+  if (is_store) {
+    try {
+      Impl impl;
+      impl.open(target.string(), /*read_only=*/true);
+    } catch (const std::exception&) {
+      is_store = false;
+    }
+  }
+  if (!is_store)
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "'", path,
+                 "' exists and is not a recsys store: --overwrite replaces only a store (move or "
+                 "remove it yourself)");
+}
+
 void Store::write_dataset(const std::string& path, const Dataset& dataset,
                           const std::string& config_json, bool overwrite,
                           int64_t fail_after_items) {
-  const fs::path target(path);
-  if (fs::exists(target) && !overwrite)
-    RECSYS_THROW(ErrorCode::kInvalidArgument, "store '", path,
-                 "' already exists (pass --overwrite to replace it)");
+  const fs::path target = store_dir(path);
+  check_writable(path, overwrite);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
   const fs::path staging = target.string() + ".staging-" + std::to_string(::getpid());
   fs::remove_all(staging);

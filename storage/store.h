@@ -48,6 +48,15 @@ class Store {
                             const std::string& config_json, bool overwrite,
                             int64_t fail_after_items = -1);
 
+  // Whether write_dataset(path, ..., overwrite) may write there, checked before any work: nothing
+  // at `path`, or with `overwrite` a store (never any other file or directory, which --overwrite
+  // would otherwise delete). Throws kInvalidArgument otherwise. A trailing '/' is ignored.
+  static void check_writable(const std::string& path, bool overwrite);
+
+  // Map names: 1..64 letters, digits, '_', '-', '.'; throws kInvalidArgument otherwise (checked
+  // again by write_id_map, and worth checking before the work that makes a map).
+  static void check_map_name(const std::string& name);
+
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

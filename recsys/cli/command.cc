@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <typeinfo>
 
 #include "recsys/error.h"
 #include "recsys/logging.h"
@@ -30,6 +31,28 @@ std::string CommandRegistry::usage() const {
   return os.str();
 }
 
+namespace {
+// Boost reads "-1" into an unsigned option as its largest value (lexical_cast): a negative number
+// given to one is an error instead.
+void reject_negative_unsigned(const po::parsed_options& parsed, const po::variables_map& vm) {
+  for (const auto& o : parsed.options) {
+    const auto it = vm.find(o.string_key);
+    if (it == vm.end() || it->second.empty()) continue;
+    const std::type_info& t = it->second.value().type();
+    if (t != typeid(unsigned char) && t != typeid(unsigned short) && t != typeid(unsigned int) &&
+        t != typeid(unsigned long) && t != typeid(unsigned long long)) {
+      continue;
+    }
+    for (const auto& v : o.value) {
+      const auto first = v.find_first_not_of(" \t");
+      if (first != std::string::npos && v[first] == '-')
+        RECSYS_THROW(ErrorCode::kInvalidArgument, "--", o.string_key, " must not be negative, got ",
+                     v, " (see --help)");
+    }
+  }
+}
+}  // namespace
+
 bool parse_options(const std::string& usage, const std::vector<std::string>& args,
                    po::options_description& desc, po::variables_map& vm,
                    const po::positional_options_description* positional) {
@@ -46,7 +69,9 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
     po::command_line_parser parser(args);
     parser.options(all);
     if (positional) parser.positional(*positional);
-    po::store(parser.run(), vm);
+    const po::parsed_options parsed = parser.run();
+    po::store(parsed, vm);
+    reject_negative_unsigned(parsed, vm);
     if (vm.count("help")) {
       std::cout << usage << "\n\n" << all << std::endl;
       return false;
@@ -56,7 +81,10 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
       std::ifstream in(path);
       RECSYS_CHECK(in.good(), "cannot read config file '", path, "'");
       // Options stored first win, so the command line (stored above) overrides the file.
-      po::store(po::parse_config_file(in, all, /*allow_unregistered=*/false), vm);
+      const po::parsed_options from_file =
+          po::parse_config_file(in, all, /*allow_unregistered=*/false);
+      po::store(from_file, vm);
+      reject_negative_unsigned(from_file, vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {

@@ -40,6 +40,7 @@ int run_prepare(const std::vector<std::string>& args) {
                      "Reads a dataset (Amazon 2014/2018/2023, RecBole, MovieLens) into a store.",
                      args, desc, vm))
     return 0;
+  storage::Store::check_writable(store_path, overwrite);  // before the ingest, not after it
   const auto t0 = std::chrono::steady_clock::now();
   Dataset d = data::prepare_dataset(options);
   const auto t1 = std::chrono::steady_clock::now();

@@ -140,6 +140,7 @@ int run_build(const std::vector<std::string>& args) {
   RECSYS_CHECK(collab_checkpoint.empty() || collab_weight > 0,
                "--collab-checkpoint needs --collab-weight > 0");
   if (name.empty()) name = method;
+  if (!dry_run) storage::Store::check_map_name(name);  // before the work, not when storing it
   auto indexer = registry.create(method, io);  // unknown methods fail before any work
 
   auto store = storage::Store::open(

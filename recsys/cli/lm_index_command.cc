@@ -53,6 +53,7 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
                      args, desc, vm))
     return 0;
   RECSYS_CHECK(method == "lmindexer", "this entry point serves --method lmindexer only");
+  if (!dry_run) storage::Store::check_map_name(name);  // before the training, not after it
   if (lo.checkpoint_path.empty()) lo.checkpoint_path = default_checkpoint(store_path, name);
   lo.validate();
 
@@ -140,7 +141,7 @@ int run_index_assign(const std::vector<std::string>& args) {
   desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
       "name", po::value(&name)->default_value(name), "ID map made by --method lmindexer")(
       "items", po::value(&items_path)->required(),
-      "new items, one a line: external_id<TAB>text (or only the text)")(
+      "new items, one a line: external_id<TAB>text (or only the text, printed as line:N)")(
       "checkpoint", po::value(&checkpoint), "LMIndexer checkpoint (default: the map's)")(
       "output", po::value(&output), "write the IDs here instead of stdout");
   po::variables_map vm;
@@ -163,14 +164,18 @@ int run_index_assign(const std::vector<std::string>& args) {
 
   std::ifstream in(items_path);
   if (!in) RECSYS_THROW(ErrorCode::kNotFound, "cannot read --items '", items_path, "'");
+  // A line of text only is named by its line number, which is never looked up in the store (an
+  // item may have that external id).
   std::vector<std::string> ids, texts;
+  std::vector<bool> keyed;
   std::string line;
   for (size_t n = 1; std::getline(in, line); ++n) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     const auto tab = line.find('\t');
-    ids.push_back(tab == std::string::npos ? std::to_string(n) : line.substr(0, tab));
-    texts.push_back(tab == std::string::npos ? line : line.substr(tab + 1));
+    keyed.push_back(tab != std::string::npos);
+    ids.push_back(keyed.back() ? line.substr(0, tab) : "line:" + std::to_string(n));
+    texts.push_back(keyed.back() ? line.substr(tab + 1) : line);
   }
   RECSYS_CHECK(!texts.empty(), "--items '", items_path, "' has no items");
 
@@ -188,7 +193,7 @@ int run_index_assign(const std::vector<std::string>& args) {
   // Collision suffix continues after the items already stored under the same codes.
   std::map<SemanticId, uint32_t> taken;
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (const auto known = store->find_item(ids[i])) {
+    if (const auto known = keyed[i] ? store->find_item(ids[i]) : std::nullopt) {
       if (const auto sid = store->semantic_id(name, *known)) {
         out << ids[i] << "\t" << format_semantic_id(*sid) << "\texisting\n";
         continue;

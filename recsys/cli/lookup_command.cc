@@ -52,10 +52,12 @@ int run_lookup(const std::vector<std::string>& args) {
   }
   if (vm.count("index")) {
     RECSYS_CHECK(index >= 0, "--index must be >= 0");
-    auto rec = store->get_item(ItemIndex(index));
+    const uint64_t num_items = store->stats().num_items;
+    auto rec =
+        static_cast<uint64_t>(index) < num_items ? store->get_item(ItemIndex(index)) : std::nullopt;
     if (!rec)
       RECSYS_THROW(ErrorCode::kNotFound, "no item with index ", index, " (the store has ",
-                   store->stats().num_items, " items)");
+                   num_items, " items)");
     print_item(*store, ItemIndex(index), *rec);
     return 0;
   }

@@ -72,6 +72,7 @@ std::vector<PipelineStep> parse_pipeline(const std::string& text, const std::str
       if (!present) opts.emplace_back(key, value);
     }
     for (const auto& [key, value] : opts) {
+      if (value == "false") continue;  // a switch left off
       steps[i].argv.push_back("--" + key);
       if (value != "true") steps[i].argv.push_back(value);
     }

@@ -1,10 +1,10 @@
 // A pipeline is an INI file whose sections are recsys commands run in order; each key = value
-// becomes --key value for that command ("true" becomes a bare --key switch). Section names map to
-// commands: [prepare] -> data prepare, [stats] -> data stats, [index] -> index, [index_report] ->
-// index report, [train] -> train, [evaluate] -> evaluate, [recommend] -> recommend, [lookup] ->
-// lookup; a suffix after a dot tells repeated steps apart ([index.rqvae], [index.rkmeans]).
-// Keys of the optional [pipeline] section (e.g. store = runs/x/store) are passed to every step
-// that does not set them itself.
+// becomes --key value for that command ("true" becomes a bare --key switch, "false" leaves it out).
+// Section names map to commands: [prepare] -> data prepare, [stats] -> data stats, [index] ->
+// index, [index_report] -> index report, [train] -> train, [evaluate] -> evaluate, [recommend] ->
+// recommend, [lookup] -> lookup; a suffix after a dot tells repeated steps apart ([index.rqvae],
+// [index.rkmeans]). Keys of the optional [pipeline] section (e.g. store = runs/x/store) are passed
+// to every step that does not set them itself.
 #pragma once
 
 #include <string>

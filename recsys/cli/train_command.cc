@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -161,6 +162,28 @@ std::optional<IdMap> load_map(const storage::Store& store, const std::string& na
   return map;
 }
 
+// A checkpoint's model and the ID map it was trained on (on the heap: the model keeps a pointer to
+// it), checked against the store it is used with: a model that knows another number of items than
+// the store has would score other items under their indices.
+struct CheckpointModel {
+  std::unique_ptr<IdMap> map;
+  std::unique_ptr<seqrec::Recommender> model;
+};
+CheckpointModel load_checkpoint(const storage::Store& store, const std::string& checkpoint,
+                                const seqrec::ConfigMap& saved, const std::string& device,
+                                seqrec::CheckpointWeights weights) {
+  CheckpointModel m;
+  const auto it = saved.find("map.name");
+  if (auto map = load_map(store, it == saved.end() ? "" : it->second))
+    m.map = std::make_unique<IdMap>(std::move(*map));
+  m.model = seqrec::load_recommender(checkpoint, m.map.get(), device, weights);
+  const uint64_t items = store.stats().num_items;
+  RECSYS_CHECK(m.model->num_items() == items, "the model in '", checkpoint, "' knows ",
+               m.model->num_items(), " items, the store '", store.path(), "' has ", items,
+               ": it was trained on another dataset");
+  return m;
+}
+
 std::string metric_line(const seqrec::EvalResult& r) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(4) << r.split << " (" << r.users << " users";
@@ -292,9 +315,9 @@ int run_evaluate(const std::vector<std::string>& args) {
   std::map<std::string, std::vector<double>> per_metric;  // split/metric -> values per checkpoint
   for (const auto& ckpt : checkpoints) {
     const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(ckpt);
-    auto it = saved.find("map.name");
-    auto map = load_map(*store, it == saved.end() ? "" : it->second);
-    auto model = seqrec::load_recommender(ckpt, map ? &*map : nullptr, device, which);
+    const CheckpointModel loaded = load_checkpoint(*store, ckpt, saved, device, which);
+    const auto& map = loaded.map;
+    const auto& model = loaded.model;
     EvalConfig ckpt_eval = eval;
     if (!precision_given) ckpt_eval.precision = seqrec::trained_precision(saved);
     rep.model = model->name();
@@ -363,8 +386,7 @@ int run_evaluate(const std::vector<std::string>& args) {
 int run_recommend(const std::vector<std::string>& args) {
   std::string store_path, checkpoint, user, history, device = "cpu", precision = "fp32",
                                                      weights = "best";
-  size_t k = 10;
-  int64_t beam = 20;
+  int64_t k = 10, beam = 20;
   bool exclude = false;
   po::options_description desc("recsys recommend");
   desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
@@ -386,12 +408,13 @@ int run_recommend(const std::vector<std::string>& args) {
     return 0;
   RECSYS_CHECK(vm.count("user") + vm.count("history") == 1,
                "give exactly one of --user, --history");
+  RECSYS_CHECK(k >= 1, "--k must be at least 1, got ", k);
+  RECSYS_CHECK(beam >= 1, "--beam must be at least 1, got ", beam);
   const auto which = seqrec::parse_checkpoint_weights(weights);
   auto store = storage::Store::open(store_path);
   const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
-  auto it = saved.find("map.name");
-  auto map = load_map(*store, it == saved.end() ? "" : it->second);
-  auto model = seqrec::load_recommender(checkpoint, map ? &*map : nullptr, device, which);
+  const CheckpointModel loaded = load_checkpoint(*store, checkpoint, saved, device, which);
+  const auto& model = loaded.model;
   seqrec::Query query;
   if (vm.count("user")) {
     auto idx = store->find_user(user);
@@ -413,7 +436,7 @@ int run_recommend(const std::vector<std::string>& args) {
     }
   }
   seqrec::RecommendOptions options;
-  options.top_k = k;
+  options.top_k = static_cast<size_t>(k);
   options.beam_size = beam;
   options.exclude_history = exclude;
   options.precision = vm["precision"].defaulted() ? seqrec::trained_precision(saved) : precision;

@@ -49,6 +49,14 @@ check "bad enum value" 2 "$bin" data prepare --input "$fixtures/amazon2014" --st
 check "prepare fixture" 0 "$bin" data prepare --input "$fixtures/amazon2014" --store "$tmp/s"
 expect_in "prepare prints users" "$tmp/out" "users              3"
 check "prepare refuses to overwrite" 2 "$bin" data prepare --input "$fixtures/amazon2014" --store "$tmp/s"
+mkdir "$tmp/plain" && touch "$tmp/plain/keep"
+check "--overwrite spares what is not a store" 2 "$bin" data prepare --input "$fixtures/amazon2014" \
+  --store "$tmp/plain" --overwrite
+expect_in "names a non-store" "$tmp/err" "exists and is not a recsys store"
+[ -e "$tmp/plain/keep" ] || { echo "FAIL --overwrite removed a directory that is not a store"; fail=1; }
+check "store path with a trailing slash" 0 "$bin" data prepare --input "$fixtures/amazon2014" \
+  --store "$tmp/slash/"
+check "the same store without it" 0 "$bin" data stats --store "$tmp/slash"
 check "stats" 0 "$bin" data stats --store "$tmp/s"
 expect_in "stats split" "$tmp/out" "validation 2 users, test 2 users"
 
@@ -66,6 +74,10 @@ check "lookup unknown item" 1 "$bin" lookup --store "$tmp/s" --item nope
 check "lookup needs one mode" 2 "$bin" lookup --store "$tmp/s"
 check "lookup missing store" 1 "$bin" lookup --store "$tmp/none" --index 0
 check "lookup unknown map" 1 "$bin" lookup --store "$tmp/s" --map x --prefix 1
+check "negative unsigned option" 2 "$bin" lookup --store "$tmp/s" --map x --prefix 1 --limit -1
+expect_in "names the option" "$tmp/err" "--limit must not be negative, got -1"
+check "lookup index beyond 32 bits" 1 "$bin" lookup --store "$tmp/s" --index 4294967296
+expect_in "no wrap-around" "$tmp/err" "no item with index 4294967296"
 
 # Malformed input: the error names file and line, and no store appears.
 printf '{"reviewerID": "U1", "asin": "I1", "unixReviewTime": 1}\n{"reviewerID": 5\n' >"$tmp/reviews_Bad1_5.json"
@@ -85,6 +97,31 @@ expect_in "pipeline lookup ran" "$tmp/out" "OPI Nail Lacquer"
 printf '[frobnicate]\nx = 1\n' >"$tmp/bad.ini"
 check "pipeline unknown section" 2 "$bin" pipeline "$tmp/bad.ini"
 expect_in "names the line" "$tmp/err" "bad.ini:1"
+printf '[prepare]\ninput = %s\nstore = %s\noverwrite = false\n' "$fixtures/amazon2014" "$tmp/p" \
+  >"$tmp/off.ini"
+check "pipeline, a switch off" 0 "$bin" pipeline "$tmp/off.ini" --dry-run
+expect_in "switch left out" "$tmp/out" "recsys data prepare --input $fixtures/amazon2014 --store $tmp/p"
+# index assign: IDs for new items from a trained LMIndexer. A line of text only is named by its
+# line number, never taken for the store's item of that external id (here item "2").
+mkdir "$tmp/num"
+for u in $(seq 6); do
+  for j in $(seq 5); do
+    printf '{"reviewerID": "U%d", "asin": "%d", "unixReviewTime": %d}\n' "$u" $(((u + j) % 6 + 1)) "$j"
+  done
+done >"$tmp/num/reviews_Num_5.json"
+for i in $(seq 6); do
+  printf "{'asin': '%d', 'title': 'shade number %d polish'}\n" "$i" "$i"
+done >"$tmp/num/meta_Num.json"
+check "prepare numeric ids" 0 "$bin" data prepare --input "$tmp/num" --store "$tmp/n"
+check "index lmindexer" 0 "$bin" index --store "$tmp/n" --method lmindexer --name lm --levels 1 \
+  --codebook-size 2 --lm-epochs 1 --lm-d-model 8 --lm-heads 1 --lm-encoder-layers 1 \
+  --lm-feedforward 16 --lm-tokenizer-vocab 30 --lm-max-text-length 6 --lm-batch-size 4
+printf '1\tshade number 1 polish\nshade number 9 polish\n' >"$tmp/new.tsv"
+check "index assign" 0 "$bin" index assign --store "$tmp/n" --name lm --items "$tmp/new.tsv"
+expect_in "a stored item" "$tmp/out" "existing"
+if ! grep -q "^line:2	.*	new$" "$tmp/out"; then
+  echo "FAIL a text-only line is not named line:2 and new"; cat "$tmp/out"; fail=1
+fi
 # A tiny TIGER: 12 users x 6 reviews over 8 items (generated here; the fixture users are too short
 # to train on): index, a few training steps, evaluate with per-user ranks.
 mkdir "$tmp/seq"
@@ -98,6 +135,9 @@ for i in $(seq 0 7); do
 done >"$tmp/seq/meta_Seq.json"
 check "prepare sequences" 0 "$bin" data prepare --input "$tmp/seq" --store "$tmp/q"
 check "index random" 0 "$bin" index --store "$tmp/q" --method random --levels 2 --codebook-size 4
+check "bad map name, before the work" 2 "$bin" index --store "$tmp/q" --method random --levels 2 \
+  --codebook-size 4 --name "my map"
+expect_in "names the rule" "$tmp/err" "may only contain letters"
 check "index with collaborative features" 0 "$bin" index --store "$tmp/q" --method kmeans \
   --codebook-size 2 --collab-weight 1 --collab-dims 4 --name collab --json "$tmp/collab.json"
 expect_in "map config names them" "$tmp/collab.json" '"encoder": "ppmi_svd"'
@@ -125,6 +165,16 @@ expect_in "bad --ks named" "$tmp/err" "--ks: 'x' is not an integer"
 check "train tiny tiger" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" \
   --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
   --tiger.encoder-layers 1 --tiger.decoder-layers 1 --max-steps 3 --batch-size 4 --no-test
+check "train again at its step limit" 0 "$bin" train --store "$tmp/q" --map random --out "$tmp/ck" \
+  --tiger.d-model 16 --tiger.heads 2 --tiger.head-dim 8 --tiger.d-ff 32 \
+  --tiger.encoder-layers 1 --tiger.decoder-layers 1 --max-steps 3 --batch-size 4 --no-test
+expect_in "nothing left to train" "$tmp/err" "has reached its step limit (step 3"
+expect_in "still 3 steps" "$tmp/out" "for 3 steps"
+check "recommend --k 0" 2 "$bin" recommend --store "$tmp/q" --checkpoint "$tmp/ck" --history I1 \
+  --k 0
+expect_in "k named" "$tmp/err" "--k must be at least 1, got 0"
+check "evaluate on another store" 2 "$bin" evaluate --store "$tmp/s" --checkpoint "$tmp/sas"
+expect_in "names both" "$tmp/err" "items, the store '$tmp/s' has"
 check "--collab-checkpoint of a tiger" 2 "$bin" index --store "$tmp/q" --method kmeans \
   --codebook-size 2 --collab-weight 1 --collab-checkpoint "$tmp/ck"
 expect_in "names the model" "$tmp/err" "holds a tiger model; item embeddings come from a SASRec"

@@ -1,6 +1,13 @@
 #include "datasets/readers.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <functional>
+#include <limits>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "datasets/line_reader.h"
 #include "recsys/error.h"
@@ -84,6 +91,29 @@ TEST(AmazonReaderTest, GzipAndPlainGiveTheSameRecords) {
   ASSERT_EQ(plain.interactions.size(), gz.interactions.size());
   for (size_t i = 0; i < plain.interactions.size(); ++i)
     EXPECT_EQ(plain.interactions[i].item, gz.interactions[i].item);
+}
+
+// A named pipe (--reviews <(cat reviews.json.gz)) has no size up front; it reads like the file.
+TEST(AmazonReaderTest, ReadsFromANamedPipe) {
+  TempDir dir;
+  const std::string text = slurp(fixture("amazon2014/reviews_Fixture1_5.json"));
+  const std::string gz = slurp(dir.write_gz("r.json.gz", text));
+  const std::string fifo = dir.path("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << gz; });
+  RawCorpus piped, plain;
+  try {
+    read_amazon_reviews(fifo, {}, piped);
+  } catch (...) {
+    writer.join();
+    throw;
+  }
+  writer.join();
+  read_amazon_reviews(fixture("amazon2014/reviews_Fixture1_5.json"), {}, plain);
+  ASSERT_EQ(piped.interactions.size(), plain.interactions.size());
+  ASSERT_GT(plain.interactions.size(), 0u);
+  for (size_t i = 0; i < plain.interactions.size(); ++i)
+    EXPECT_EQ(piped.interactions[i].item, plain.interactions[i].item);
 }
 
 TEST(AmazonReaderTest, TruncatedGzipIsAnErrorNamingTheFile) {
@@ -185,6 +215,51 @@ TEST(MovieLensReaderTest, ReadsRatingsAndQuotedTitles) {
   EXPECT_EQ(c.meta.at("1029").title, "Dumbo, the \"Flying\" Elephant (1941)");
   EXPECT_EQ(c.meta.at("1029").categories,
             (std::vector<std::vector<std::string>>{{"Animation"}, {"Children"}}));
+}
+
+// strtod and stod read "nan" and "inf": such a timestamp is a bad record, not undefined behaviour.
+TEST(ReadersTest, NonFiniteTimestampsAreBadRecords) {
+  TempDir dir;
+  const std::string amazon = dir.write("r.json",
+                                       "{\"reviewerID\": \"U1\", \"asin\": \"I1\", "
+                                       "\"unixReviewTime\": 5}\n"
+                                       "{\"reviewerID\": \"U1\", \"asin\": \"I2\", "
+                                       "\"unixReviewTime\": \"nan\"}\n");
+  const std::string recbole =
+      dir.write("t.inter", "user_id:token\titem_id:token\ttimestamp:float\n1\t2\t5\n1\t3\tinf\n");
+  const std::string movielens =
+      dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,2,4.0,5\n1,3,4.0,1e300\n");
+  const std::vector<std::pair<std::string, std::function<void(const ReadOptions&, RawCorpus&)>>>
+      readers = {{"r.json:2",
+                  [&](const ReadOptions& o, RawCorpus& c) { read_amazon_reviews(amazon, o, c); }},
+                 {"t.inter:3",
+                  [&](const ReadOptions& o, RawCorpus& c) { read_recbole(recbole, "", o, c); }},
+                 {"ratings.csv:3", [&](const ReadOptions& o, RawCorpus& c) {
+                    read_movielens(movielens, "", o, c);
+                  }}};
+  for (const auto& [where, read] : readers) {
+    SCOPED_TRACE(where);
+    try {
+      RawCorpus c;
+      read({}, c);
+      FAIL() << "read a non-finite timestamp";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(where), std::string::npos) << msg;
+      EXPECT_NE(msg.find("is not a time in seconds"), std::string::npos) << msg;
+    }
+    RawCorpus c;
+    read({BadRecordPolicy::kSkip}, c);
+    ASSERT_EQ(c.interactions.size(), 1u);
+    EXPECT_EQ(c.interactions[0].timestamp, 5);
+    EXPECT_EQ(c.skipped_records, 1u);
+  }
+  int64_t t = 0;
+  EXPECT_TRUE(to_timestamp(-1.5, t));
+  EXPECT_EQ(t, -1);
+  EXPECT_FALSE(to_timestamp(9223372036854775808.0, t));
+  EXPECT_TRUE(to_timestamp(-9223372036854775808.0, t));
+  EXPECT_EQ(t, std::numeric_limits<int64_t>::min());
 }
 
 TEST(MovieLensReaderTest, RejectsWrongHeader) {

@@ -156,6 +156,32 @@ TEST(TrainerTest, SasRecOverfitsTinyDatasetToNearPerfectRecall) {
   EXPECT_GE(test.metrics.at("recall@1"), 0.9);
 }
 
+// Both models: k = 0 asks for nothing, and a history item the model does not know is a clear
+// error rather than an out-of-range read.
+TEST(TrainerTest, RecommendAsksForNothingAndRejectsUnknownItems) {
+  Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  TrainConfig t = quick_train_config();
+  t.max_steps = 2;
+  for (const ModelConfig& c : {tiny_tiger_config(), tiny_sasrec_config(0.0)}) {
+    SCOPED_TRACE(c.model);
+    auto result = train_recommender(ds, c.model == "tiger" ? &map : nullptr, c, t);
+    const std::vector<Query> queries = test_queries(ds, 3);
+    RecommendOptions none = top5();
+    none.top_k = 0;
+    for (const auto& items : result.model->recommend(queries, none)) EXPECT_TRUE(items.empty());
+    EXPECT_EQ(result.model->recommend(queries, top5())[0].size(), 5u);
+    Query unknown = queries[0];
+    unknown.history.push_back(30);
+    try {
+      result.model->recommend({unknown}, top5());
+      FAIL() << "recommended after an item the model does not know";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("item 30"), std::string::npos) << e.what();
+    }
+  }
+}
+
 class ResumeTest : public ::testing::TestWithParam<int> {};
 
 // With 2 threads each batch is split into shards trained in parallel (internal/parallel.h).
@@ -223,19 +249,28 @@ std::vector<std::pair<int64_t, double>> validations(const fs::path& dir) {
   return out;
 }
 
+// A tiny TIGER run that validates after every epoch of 10 batches (300 samples / 32), with dropout
+// (which draws on the RNG, whose state a resume restores too), stopped by a step limit.
+struct ValidatingRun {
+  Dataset ds = testing::cyclic_dataset(30, 60, 8, 3);
+  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
+  ModelConfig c = tiny_tiger_config();
+  TrainConfig t = quick_train_config();
+  explicit ValidatingRun(int64_t max_steps) {
+    c.tiger.dropout = 0.2;
+    t.max_epochs = 100;
+    t.eval_every = 1;
+    t.patience = 100;
+    t.max_steps = max_steps;
+  }
+};
+
 // The stop flag (set by `recsys train` on SIGINT / SIGTERM) saves a checkpoint where training
 // stands, mid-epoch or at an epoch's end, without validating; resuming gives the run that was never
 // interrupted: the same weights and the same validations at the same steps.
 TEST(TrainerTest, InterruptedRunResumesExactly) {
-  Dataset ds = testing::cyclic_dataset(30, 60, 8, 3);
-  IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
-  ModelConfig c = tiny_tiger_config();
-  c.tiger.dropout = 0.2;
-  TrainConfig t = quick_train_config();
-  t.max_epochs = 100;
-  t.eval_every = 1;
-  t.patience = 100;
-  t.max_steps = 23;  // 10 batches per epoch: validations at steps 10 and 20
+  ValidatingRun run(23);  // validations at steps 10 and 20
+  auto& [ds, map, c, t] = run;
   const fs::path straight_dir = temp_dir("straight_interrupt");
   const fs::path split_dir = temp_dir("split_interrupt");
   t.out_dir = straight_dir.string();
@@ -281,6 +316,52 @@ TEST(TrainerTest, InterruptedRunResumesExactly) {
   const std::vector<Query> queries = test_queries(ds, 10);
   const RecommendOptions opt = top5();
   expect_identical(straight.model->recommend(queries, opt), last.model->recommend(queries, opt));
+  fs::remove_all(straight_dir);
+  fs::remove_all(split_dir);
+}
+
+// A run at its step limit goes no further when the same command runs again (no extra step, no
+// extra validation); one interrupted in the step that reached its limit stops there on resume,
+// validating where the uninterrupted run validated (here at the end of epoch 1).
+TEST(TrainerTest, RunAtItsStepLimitStaysThere) {
+  ValidatingRun run(10);  // the limit ends epoch 1
+  auto& [ds, map, c, t] = run;
+  const fs::path straight_dir = temp_dir("straight_limit");
+  const fs::path split_dir = temp_dir("split_limit");
+  t.out_dir = straight_dir.string();
+  auto straight = train_recommender(ds, &map, c, t);
+  ASSERT_EQ(straight.stop_reason, "max_steps");
+  const auto expected = validations(straight_dir);
+  ASSERT_EQ(expected.size(), 1u);
+  ::testing::internal::CaptureStderr();
+  auto again = train_recommender(ds, &map, c, t);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("has reached its step limit (step 10"), std::string::npos) << err;
+  EXPECT_TRUE(again.resumed);
+  EXPECT_EQ(again.stop_reason, "max_steps");
+  EXPECT_EQ(again.steps, 10);
+  EXPECT_EQ(read_checkpoint_state(t.out_dir).at("step"), "10");
+  EXPECT_EQ(validations(straight_dir), expected);
+  const std::vector<Query> queries = test_queries(ds, 10);
+  const RecommendOptions opt = top5();
+  const auto scores = straight.model->recommend(queries, opt);
+  expect_identical(scores, again.model->recommend(queries, opt));
+
+  t.out_dir = split_dir.string();
+  t.max_steps = 9;
+  ASSERT_EQ(train_recommender(ds, &map, c, t).steps, 9);
+  t.max_steps = 10;
+  std::atomic<bool> stop{true};  // checked after the step, before the limit
+  auto interrupted = train_recommender(ds, &map, c, t, &stop);
+  ASSERT_EQ(interrupted.stop_reason, "interrupted");
+  ASSERT_EQ(interrupted.steps, 10);
+  EXPECT_TRUE(validations(split_dir).empty());
+  stop = false;
+  auto resumed = train_recommender(ds, &map, c, t, &stop);
+  EXPECT_EQ(resumed.stop_reason, "max_steps");
+  EXPECT_EQ(resumed.steps, 10);
+  EXPECT_EQ(validations(split_dir), expected);
+  expect_identical(scores, resumed.model->recommend(queries, opt));
   fs::remove_all(straight_dir);
   fs::remove_all(split_dir);
 }
@@ -554,6 +635,13 @@ TEST(TrainerTest, LargerTimeBudgetDropsTheOldCooldown) {
   const fs::path dir = temp_dir("cooldown_restart");
   t.out_dir = dir.string();
   ASSERT_EQ(train_recommender(ds, &map, tiny_tiger_config(), t).stop_reason, "time_budget");
+  {  // the same budget again: nothing left to train
+    const ConfigMap before = read_state(dir);
+    const auto same = train_recommender(ds, &map, tiny_tiger_config(), t);
+    EXPECT_TRUE(same.resumed);
+    EXPECT_EQ(same.stop_reason, "time_budget");
+    EXPECT_EQ(read_state(dir), before);
+  }
   for (const bool under_way : {false, true}) {
     SCOPED_TRACE(under_way ? "cooldown under way" : "cooldown as the budget left it");
     ConfigMap before = read_state(dir);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "recsys/error.h"
 
@@ -137,6 +139,52 @@ void raw_meta_put(const std::string& path, const std::string& key, const std::st
   }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   delete db;
+}
+
+// --overwrite replaces a store (even one of another format version), never another directory or
+// file; the check comes before any work (Store::check_writable).
+TEST_F(StoreTest, OverwriteReplacesOnlyAStore) {
+  const fs::path other = dir_ / "not_a_store";
+  fs::create_directories(other);
+  std::ofstream(other / "keep.txt") << "mine";
+  const fs::path file = dir_ / "file.txt";
+  std::ofstream(file) << "mine too";
+  for (const fs::path& p : {other, file}) {
+    SCOPED_TRACE(p.string());
+    try {
+      Store::write_dataset(p.string(), make_dataset(), "{}", true);
+      FAIL() << "replaced something that is not a store";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find("is not a recsys store"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(Store::check_writable(p.string(), true), Error);
+  }
+  EXPECT_TRUE(fs::exists(other / "keep.txt"));
+  EXPECT_TRUE(fs::exists(file));
+  Store::check_writable((dir_ / "absent").string(), false);
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  const std::string v99 = "99";
+  raw_meta_put(path_, "format_version", &v99);
+  Store::write_dataset(path_, make_dataset(4), "{}", true);
+  EXPECT_EQ(Store::open(path_)->stats().num_items, 4u);
+}
+
+// "out/store/" names the store "out/store": written there, found there, replaced there.
+TEST_F(StoreTest, TrailingSlashNamesTheSameStore) {
+  Store::write_dataset(path_ + "/", make_dataset(), "{}", false);
+  EXPECT_EQ(Store::open(path_)->stats().num_items, 5u);
+  EXPECT_THROW(Store::write_dataset(path_ + "/", make_dataset(3), "{}", false), Error);
+  Store::write_dataset(path_ + "/", make_dataset(3), "{}", true);
+  EXPECT_EQ(Store::open(path_ + "/")->stats().num_items, 3u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+}
+
+TEST(StoreMapNameTest, NamesAreCheckedUpFront) {
+  Store::check_map_name("rk_collab-1.2");
+  EXPECT_THROW(Store::check_map_name("my map"), Error);
+  EXPECT_THROW(Store::check_map_name(""), Error);
+  EXPECT_THROW(Store::check_map_name(std::string(65, 'a')), Error);
 }
 
 TEST_F(StoreTest, RejectsUnknownFormatVersion) {
