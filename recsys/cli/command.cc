@@ -94,11 +94,12 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
   return true;
 }
 
-void throw_unknown_id_map(const storage::Store& store, const std::string& name) {
+void throw_unknown_id_map(const storage::Store& store, const std::string& name,
+                          const std::string& why) {
   std::string names;
   for (const auto& m : store.list_id_maps()) names += (names.empty() ? "" : ", ") + m.name;
   RECSYS_THROW(ErrorCode::kNotFound, "no ID map '", name, "' in '", store.path(),
-               "' (maps: ", names.empty() ? "none" : names, ")");
+               "' (maps: ", names.empty() ? "none" : names, ")", why.empty() ? "" : ": ", why);
 }
 
 int dispatch_subcommand(const std::string& group, const std::vector<std::string>& args,

@@ -44,8 +44,10 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
                    po::options_description& desc, po::variables_map& vm,
                    const po::positional_options_description* positional = nullptr);
 
-// Throws recsys::Error(kNotFound) for an ID map `name` that `store` lacks, naming the maps it has.
-[[noreturn]] void throw_unknown_id_map(const storage::Store& store, const std::string& name);
+// Throws recsys::Error(kNotFound) for an ID map `name` that `store` lacks, naming the maps it has;
+// `why`, when given, ends the message (what wanted the map).
+[[noreturn]] void throw_unknown_id_map(const storage::Store& store, const std::string& name,
+                                       const std::string& why = "");
 
 // Dispatches "<group> <sub> args..." to one of `subs` (e.g. data prepare|stats).
 int dispatch_subcommand(const std::string& group, const std::vector<std::string>& args,

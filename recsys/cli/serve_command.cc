@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "recsys/cli/checkpoint.h"
 #include "recsys/cli/command.h"
 #include "recsys/error.h"
 #include "recsys/logging.h"
@@ -25,19 +26,9 @@ class SeqrecBackend : public server::RecommendBackend {
     const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
     precision_ = precision.empty() ? seqrec::trained_precision(saved) : precision;
     seqrec::check_precision(precision_);
-    if (auto it = saved.find("map.name"); it != saved.end()) {
-      auto map = store.load_id_map(it->second);
-      if (!map)
-        RECSYS_THROW(ErrorCode::kNotFound, "the model in '", checkpoint,
-                     "' was trained on ID map '", it->second, "', which the store does not have");
-      map_ = std::make_unique<IdMap>(std::move(*map));
-    }
-    model_ = seqrec::load_recommender(checkpoint, map_.get(), device, weights);
-    const uint64_t store_items = store.stats().num_items;
-    RECSYS_CHECK(model_->num_items() == store_items, "the model in '", checkpoint, "' knows ",
-                 model_->num_items(), " items, the store has ", store_items);
+    loaded_ = load_checkpoint(store, checkpoint, saved, device, weights);
   }
-  std::string name() const override { return model_->name(); }
+  std::string name() const override { return loaded_.model->name(); }
   std::vector<server::Recommendation> recommend(const server::RecommendRequest& r) override {
     seqrec::Query q;
     q.user = r.user.value_or(0);
@@ -50,7 +41,7 @@ class SeqrecBackend : public server::RecommendBackend {
     std::vector<std::vector<seqrec::ScoredItem>> out;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      out = model_->recommend({q}, o);
+      out = loaded_.model->recommend({q}, o);
     }
     std::vector<server::Recommendation> recs;
     if (!out.empty())
@@ -60,8 +51,7 @@ class SeqrecBackend : public server::RecommendBackend {
   }
 
  private:
-  std::unique_ptr<IdMap> map_;  // outlives model_ (declared first)
-  std::unique_ptr<seqrec::Recommender> model_;
+  CheckpointModel loaded_;
   std::string precision_;
   std::mutex mutex_;
 };

@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "recsys/cli/checkpoint.h"
 #include "recsys/cli/command.h"
 #include "recsys/error.h"
 #include "recsys/option_value.h"
@@ -160,28 +161,6 @@ std::optional<IdMap> load_map(const storage::Store& store, const std::string& na
   auto map = store.load_id_map(name);
   if (!map) throw_unknown_id_map(store, name);
   return map;
-}
-
-// A checkpoint's model and the ID map it was trained on (on the heap: the model keeps a pointer to
-// it), checked against the store it is used with: a model that knows another number of items than
-// the store has would score other items under their indices.
-struct CheckpointModel {
-  std::unique_ptr<IdMap> map;
-  std::unique_ptr<seqrec::Recommender> model;
-};
-CheckpointModel load_checkpoint(const storage::Store& store, const std::string& checkpoint,
-                                const seqrec::ConfigMap& saved, const std::string& device,
-                                seqrec::CheckpointWeights weights) {
-  CheckpointModel m;
-  const auto it = saved.find("map.name");
-  if (auto map = load_map(store, it == saved.end() ? "" : it->second))
-    m.map = std::make_unique<IdMap>(std::move(*map));
-  m.model = seqrec::load_recommender(checkpoint, m.map.get(), device, weights);
-  const uint64_t items = store.stats().num_items;
-  RECSYS_CHECK(m.model->num_items() == items, "the model in '", checkpoint, "' knows ",
-               m.model->num_items(), " items, the store '", store.path(), "' has ", items,
-               ": it was trained on another dataset");
-  return m;
 }
 
 std::string metric_line(const seqrec::EvalResult& r) {

@@ -175,6 +175,21 @@ check "recommend --k 0" 2 "$bin" recommend --store "$tmp/q" --checkpoint "$tmp/c
 expect_in "k named" "$tmp/err" "--k must be at least 1, got 0"
 check "evaluate on another store" 2 "$bin" evaluate --store "$tmp/s" --checkpoint "$tmp/sas"
 expect_in "names both" "$tmp/err" "items, the store '$tmp/s' has"
+# (timeout: a serve that wrongly accepted the model would listen until killed)
+check "serve on another store" 2 timeout 60 "$bin" serve --store "$tmp/s" --model "$tmp/sas" \
+  --port 0
+expect_in "serve names both" "$tmp/err" "items, the store '$tmp/s' has"
+# evaluate, recommend and serve load a checkpoint the same way (recsys/cli/checkpoint.h).
+check "evaluate where the model's map is not" 1 "$bin" evaluate --store "$tmp/s" \
+  --checkpoint "$tmp/ck"
+expect_in "names the map and the model" "$tmp/err" \
+  "no ID map 'random' in '$tmp/s' (maps: none): the model in '$tmp/ck' was trained on it"
+check "recommend where the model's map is not" 1 "$bin" recommend --store "$tmp/s" \
+  --checkpoint "$tmp/ck" --history I1
+expect_in "recommend names the map" "$tmp/err" "the model in '$tmp/ck' was trained on it"
+check "serve where the model's map is not" 1 timeout 60 "$bin" serve --store "$tmp/s" \
+  --model "$tmp/ck" --port 0
+expect_in "serve names the map" "$tmp/err" "the model in '$tmp/ck' was trained on it"
 check "--collab-checkpoint of a tiger" 2 "$bin" index --store "$tmp/q" --method kmeans \
   --codebook-size 2 --collab-weight 1 --collab-checkpoint "$tmp/ck"
 expect_in "names the model" "$tmp/err" "holds a tiger model; item embeddings come from a SASRec"
