@@ -306,8 +306,7 @@ std::optional<ItemRecord> Store::get_item(ItemIndex index) const {
 std::optional<ItemIndex> Store::find_item(const std::string& external_id) const {
   auto v = impl_->get(kItemKeys, external_id);
   if (!v) return std::nullopt;
-  if (v->size() != 4) RECSYS_THROW(ErrorCode::kCorruption, "bad item key record");
-  return get_be32(v->data());
+  return get_index(*v, "item key");
 }
 
 std::vector<std::optional<std::pair<ItemIndex, ItemRecord>>> Store::get_items_by_key(
@@ -353,8 +352,7 @@ std::optional<UserRecord> Store::get_user(UserIndex index) const {
 std::optional<UserIndex> Store::find_user(const std::string& external_id) const {
   auto v = impl_->get(kUserKeys, external_id);
   if (!v) return std::nullopt;
-  if (v->size() != 4) RECSYS_THROW(ErrorCode::kCorruption, "bad user key record");
-  return get_be32(v->data());
+  return get_index(*v, "user key");
 }
 
 Dataset Store::load_dataset() const {
@@ -397,7 +395,8 @@ void Store::write_id_map(const IdMap& map, int64_t fail_after_items) {
   RECSYS_CHECK(map.num_items() == st.num_items, "ID map '", map.name, "' covers ", map.num_items(),
                " items, the store has ", st.num_items);
   const auto previous = map_info(map.name);
-  // Versions only grow; a crashed earlier attempt may have left rows of `version`: clear them.
+  // Versions only grow, through a counter synced before any row of its version is written (with
+  // a delete of whatever `version` might hold, which is nothing unless the counter was lost).
   uint32_t version = previous ? previous->version + 1 : 1;
   if (auto last = impl_->get(kMeta, std::string("map_version_counter/") + map.name))
     version = std::max<uint32_t>(version, uint32_t(std::stoul(*last)) + 1);
@@ -434,14 +433,13 @@ void Store::write_id_map(const IdMap& map, int64_t fail_after_items) {
   // all at once, only when complete.
   batch.Put(impl_->cf[kMeta], kMapPrefix + map.name, info.dump());
   impl_->write(batch, true);
-  if (previous) {
-    rocksdb::WriteBatch cleanup;
-    const std::string old_prefix = map_key_prefix(map.name, previous->version);
-    const std::string old_end = map_key_prefix(map.name, previous->version + 1);
-    cleanup.DeleteRange(impl_->cf[kSid], old_prefix, old_end);
-    cleanup.DeleteRange(impl_->cf[kSidRev], old_prefix, old_end);
-    impl_->write(cleanup, false);
-  }
+  // Then every older version goes: the one it replaces and the rows of failed attempts, which
+  // a crash after their first flush left behind.
+  rocksdb::WriteBatch cleanup;
+  const std::string first = map_key_prefix(map.name, 0);
+  cleanup.DeleteRange(impl_->cf[kSid], first, prefix);
+  cleanup.DeleteRange(impl_->cf[kSidRev], first, prefix);
+  impl_->write(cleanup, false);
 }
 
 std::vector<MapInfo> Store::list_id_maps() const {
@@ -476,7 +474,8 @@ std::optional<IdMap> Store::load_id_map(const std::string& name) const {
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf[kSid]));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (get_be32(it->key().data() + prefix.size()) != map.ids.size())
+    if (it->key().size() != prefix.size() + 4 ||
+        get_be32(it->key().data() + prefix.size()) != map.ids.size())
       RECSYS_THROW(ErrorCode::kCorruption, "ID map '", name, "' is not dense");
     map.ids.push_back(get_tokens(std::string_view(it->value().data(), it->value().size())));
   }
@@ -504,7 +503,7 @@ std::optional<ItemIndex> Store::item_by_semantic_id(const std::string& map,
   put_tokens(key, id);
   auto v = impl_->get(kSidRev, key);
   if (!v) return std::nullopt;
-  return get_be32(v->data());
+  return get_index(*v, "semantic ID");
 }
 
 std::vector<std::pair<SemanticId, ItemIndex>> Store::items_by_prefix(
@@ -529,7 +528,9 @@ std::vector<std::pair<SemanticId, ItemIndex>> Store::items_by_prefix(
     SemanticId id = get_tokens(
         std::string_view(it->key().data() + base.size(), it->key().size() - base.size()));
     if (after && id == *after) continue;
-    out.emplace_back(std::move(id), get_be32(it->value().data()));
+    out.emplace_back(
+        std::move(id),
+        get_index(std::string_view(it->value().data(), it->value().size()), "semantic ID"));
   }
   check(it->status(), "store scan failed");
   return out;

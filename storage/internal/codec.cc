@@ -27,11 +27,9 @@ ItemRecord decode_item(std::string_view bytes) {
   item.brand = r.str();
   item.description = r.str();
   item.price = r.str();
-  const uint32_t np = r.u32();
-  item.categories.resize(np);
+  item.categories.resize(r.count(4));  // each path: its own count at least
   for (auto& path : item.categories) {
-    const uint32_t n = r.u32();
-    path.resize(n);
+    path.resize(r.count(4));  // each category: its length at least
     for (auto& c : path) c = r.str();
   }
   item.text = r.str();
@@ -53,7 +51,7 @@ UserRecord decode_user(std::string_view bytes) {
   Reader r(bytes, "user");
   UserRecord user;
   user.external_id = r.str();
-  const uint32_t n = r.u32();
+  const uint32_t n = r.count(4 + 8);  // item index and timestamp
   user.items.resize(n);
   user.timestamps.resize(n);
   for (auto& i : user.items) i = r.u32();

@@ -24,6 +24,11 @@ inline uint32_t get_be32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return (uint32_t(u[0]) << 24) | (uint32_t(u[1]) << 16) | (uint32_t(u[2]) << 8) | uint32_t(u[3]);
 }
+// A stored item or user index (4 bytes, big-endian); kCorruption for any other length.
+inline uint32_t get_index(std::string_view value, const char* what) {
+  if (value.size() != 4) RECSYS_THROW(ErrorCode::kCorruption, "bad ", what, " record in store");
+  return get_be32(value.data());
+}
 inline uint16_t get_be16(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return uint16_t((uint32_t(u[0]) << 8) | uint32_t(u[1]));
@@ -69,6 +74,13 @@ class Reader {
     std::string s(data_.data() + pos_, n);
     pos_ += n;
     return s;
+  }
+  // A count of elements that take at least `min_bytes` each: one the remaining bytes cannot hold
+  // is corruption, caught before anything is allocated for it.
+  uint32_t count(size_t min_bytes) {
+    const uint32_t n = u32();
+    need(size_t(n) * min_bytes);
+    return n;
   }
   bool done() const { return pos_ == data_.size(); }
 

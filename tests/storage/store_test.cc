@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 
 #include "recsys/error.h"
+#include "storage/internal/codec.h"
 
 namespace recsys::storage {
 namespace {
@@ -273,6 +275,83 @@ TEST_F(StoreTest, InterruptedMapWriteKeepsPreviousMapsAndHidesNewOne) {
   // A retry after the crash succeeds and leaves no stale rows of the failed attempt.
   store->write_id_map(make_map("fresh", 3));
   EXPECT_EQ(store->items_by_prefix("fresh", {}, 100).size(), 5u);
+}
+
+// Keys in one column family of the store at `path`, read with RocksDB directly.
+size_t raw_count(const std::string& path, const std::string& cf) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descs, &handles, &db).ok());
+  if (!db) return 0;
+  size_t count = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != cf) continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
+    EXPECT_TRUE(it->status().ok());
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return count;
+}
+
+// A map write that fails after its first flush (25,000 items) leaves rows under its version; the
+// next successful write of the map removes them with the version it replaces.
+TEST_F(StoreTest, MapRewritesLeaveNoRowsOfOtherVersions) {
+  constexpr Token kItems = 30000;
+  Store::write_dataset(path_, make_dataset(kItems), "{}", false);
+  IdMap map;
+  map.name = "big";
+  map.method = "test";
+  map.vocab = {128, 256};
+  for (Token i = 0; i < kItems; ++i) map.ids.push_back({Token(i / 256), Token(i % 256)});
+  {
+    auto store = Store::open(path_, Store::Mode::kReadWrite);
+    store->write_id_map(map);
+    EXPECT_THROW(store->write_id_map(map, /*fail_after=*/28000), Error);
+    store->write_id_map(map);
+    EXPECT_EQ(store->map_info("big")->version, 3u);
+    EXPECT_EQ(store->load_id_map("big")->ids, map.ids);
+  }
+  EXPECT_EQ(raw_count(path_, "sid"), size_t(kItems));
+  EXPECT_EQ(raw_count(path_, "sid_rev"), size_t(kItems));
+}
+
+// A record whose counts promise more than its bytes hold is corruption, found before anything is
+// allocated for it (a count of 2^32 - 1 would ask for gigabytes).
+TEST(StoreCodecTest, CountsBeyondTheRecordAreCorruption) {
+  using namespace internal;
+  auto expect_corruption = [](auto decode, const std::string& bytes) {
+    try {
+      decode(bytes);
+      ADD_FAILURE() << "decoded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kCorruption) << e.what();
+    }
+  };
+  std::string user;
+  put_str(user, "u1");
+  put_u32(user, 0xFFFFFFFFu);
+  put_u32(user, 7);
+  expect_corruption(decode_user, user);
+  std::string item;
+  for (int i = 0; i < 5; ++i) put_str(item, "x");  // id, title, brand, description, price
+  std::string paths = item, path = item;
+  put_u32(paths, 0xFFFFFFFFu);
+  expect_corruption(decode_item, paths);
+  put_u32(path, 1);
+  put_u32(path, 0xFFFFFFFFu);
+  expect_corruption(decode_item, path);
+  // The counts of a real record pass.
+  UserRecord u{"u2", {1, 2}, {10, 20}};
+  EXPECT_EQ(decode_user(encode_user(u)).timestamps, u.timestamps);
+  ItemRecord it;
+  it.categories = {{"Beauty", "Nails"}, {}};
+  EXPECT_EQ(decode_item(encode_item(it)).categories, it.categories);
 }
 
 TEST_F(StoreTest, WriteIdMapValidatesInput) {
