@@ -17,7 +17,8 @@ inline constexpr int kCheckpointFormatVersion = 1;
 
 struct ScoredItem {
   ItemIndex item = 0;
-  float score = 0.f;  // TIGER: sum of token log-probabilities; SASRec: logit
+  // TIGER: log-probability of the item given the catalogue (beam_search.h); SASRec: logit.
+  float score = 0.f;
 };
 
 struct Query {
@@ -27,7 +28,7 @@ struct Query {
 
 struct RecommendOptions {
   size_t top_k = 10;
-  int64_t beam_size = 20;          // TIGER only
+  int64_t beam_size = 20;          // TIGER only; widened to top_k (plus history, see below)
   bool exclude_history = false;    // drop history items from the results
   std::string precision = "fp32";  // fp32 | bf16 (matrix products in bfloat16)
 };
@@ -44,7 +45,9 @@ class Recommender {
   virtual std::string name() const = 0;
   virtual const ModelConfig& config() const = 0;
   virtual size_t num_items() const = 0;
-  // Top items per query, best first (at most top_k; TIGER returns at most beam_size).
+  // Top items per query, best first: top_k of them, or every item there is to give. TIGER's beam
+  // is widened to top_k, and with exclude_history also by the user's distinct history items, so
+  // that the excluded ones cannot leave the list short.
   virtual std::vector<std::vector<ScoredItem>> recommend(const std::vector<Query>& queries,
                                                          const RecommendOptions& options) = 0;
   // Number of trainable parameters.

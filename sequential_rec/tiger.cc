@@ -403,7 +403,6 @@ class TigerAdapter : public ModelAdapter {
     internal::run_shards(shards, [&](int64_t shard) {
       c10::InferenceMode inference_here;
       internal::AutocastGuard autocast(bf16, device_);
-      ConstrainedBeamSearch search(*trie_, {options.beam_size});
       for (int64_t c = shard; c < num_chunks; c += shards) {
         const size_t lo = static_cast<size_t>(c) * chunk;
         const size_t hi = std::min(order.size(), lo + chunk);
@@ -411,7 +410,7 @@ class TigerAdapter : public ModelAdapter {
             "decoding",
             [&](bool fp32) {
               internal::AutocastOffGuard products_in_fp32(fp32, device_);
-              decode_chunk(queries, order, lo, hi, options, search, out);
+              decode_chunk(queries, order, lo, hi, options, out);
             },
             [&] {
               for (size_t i = lo; i < hi; ++i) out[order[i]].clear();
@@ -432,10 +431,25 @@ class TigerAdapter : public ModelAdapter {
 
   // Decodes queries[order[lo .. hi)] into out[order[i]].
   void decode_chunk(const std::vector<Query>& queries, const std::vector<size_t>& order, size_t lo,
-                    size_t hi, const RecommendOptions& options, ConstrainedBeamSearch& search,
+                    size_t hi, const RecommendOptions& options,
                     std::vector<std::vector<ScoredItem>>& out) {
     std::vector<Query> batch;
     for (size_t i = lo; i < hi; ++i) batch.push_back(queries[order[i]]);
+    // The search returns at most beam-width items, and with exclude_history each of a user's
+    // history items may take a place in it: the beam is widened to top_k, plus the most distinct
+    // history items of a user in the chunk, so that top_k items are left (or the whole catalogue).
+    size_t width = std::max<size_t>(static_cast<size_t>(options.beam_size), options.top_k);
+    if (options.exclude_history) {
+      size_t most = 0;
+      for (const Query& q : batch) {
+        std::vector<ItemIndex> h = q.history;
+        std::sort(h.begin(), h.end());
+        most = std::max<size_t>(most, std::unique(h.begin(), h.end()) - h.begin());
+      }
+      width += most;
+    }
+    ConstrainedBeamSearch search(*trie_,
+                                 {static_cast<int64_t>(std::min(width, trie_->num_items()))});
     auto src = source(batch).to(device_);
     TigerStepDecoder decoder(model_, src);
     auto hyps = search.search(decoder, static_cast<int64_t>(batch.size()));

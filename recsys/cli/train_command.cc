@@ -142,8 +142,9 @@ constexpr const char* kAsTrained = "as trained";
 void add_eval_options(po::options_description& desc, EvalConfig& c, std::string& ks,
                       const char* precision_default = nullptr) {
   desc.add_options()("beam", po::value(&c.beam_size)->default_value(c.beam_size),
-                     "TIGER beam width")("exclude-history", po::bool_switch(&c.exclude_history),
-                                         "drop the user's history items from the ranking")(
+                     "TIGER beam width (at least the largest K is used)")(
+      "exclude-history", po::bool_switch(&c.exclude_history),
+      "drop the user's history items from the ranking")(
       "ks", po::value(&ks)->default_value("5,10,20"), "cut-offs K")(
       "eval-batch", po::value(&c.batch_users)->default_value(c.batch_users), "users per batch")(
       "max-users", po::value(&c.max_users)->default_value(c.max_users),
@@ -373,9 +374,11 @@ int run_recommend(const std::vector<std::string>& args) {
       "weights", po::value(&weights)->default_value(weights),
       "best (on validation) | last (the last checkpointed step)")(
       "user", po::value(&user), "user external id: recommend after the whole history")(
-      "history", po::value(&history), "comma-separated item external ids (ASINs), oldest first")(
+      "history", po::value(&history),
+      "comma-separated item external ids (ASINs), oldest first (a TIGER with hashed user tokens "
+      "reads it with user 0's token; one trained with --tiger.user-tokens 0 has none)")(
       "k", po::value(&k)->default_value(k), "how many items")(
-      "beam", po::value(&beam)->default_value(beam), "TIGER beam width")(
+      "beam", po::value(&beam)->default_value(beam), "TIGER beam width (at least --k is used)")(
       "exclude-history", po::bool_switch(&exclude), "never recommend history items")(
       "device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N")(
       "precision", po::value(&precision)->default_value(precision, kAsTrained),

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -156,30 +157,64 @@ TEST(TrainerTest, SasRecOverfitsTinyDatasetToNearPerfectRecall) {
   EXPECT_GE(test.metrics.at("recall@1"), 0.9);
 }
 
-// Both models: k = 0 asks for nothing, and a history item the model does not know is a clear
-// error rather than an out-of-range read.
-TEST(TrainerTest, RecommendAsksForNothingAndRejectsUnknownItems) {
-  Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+// Calls check(model) with a barely trained (2 steps) model of each kind on `ds` (30 items), for
+// the tests of recommend()'s contract.
+template <typename Check>
+void for_each_tiny_model(const Dataset& ds, Check&& check) {
   IdMap map = testing::random_id_map(30, {4, 4}, 3, 4);
   TrainConfig t = quick_train_config();
   t.max_steps = 2;
   for (const ModelConfig& c : {tiny_tiger_config(), tiny_sasrec_config(0.0)}) {
     SCOPED_TRACE(c.model);
     auto result = train_recommender(ds, c.model == "tiger" ? &map : nullptr, c, t);
+    check(*result.model);
+  }
+}
+
+// Both models: k = 0 asks for nothing, and a history item the model does not know is a clear
+// error rather than an out-of-range read.
+TEST(TrainerTest, RecommendAsksForNothingAndRejectsUnknownItems) {
+  const Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  for_each_tiny_model(ds, [&](Recommender& model) {
     const std::vector<Query> queries = test_queries(ds, 3);
     RecommendOptions none = top5();
     none.top_k = 0;
-    for (const auto& items : result.model->recommend(queries, none)) EXPECT_TRUE(items.empty());
-    EXPECT_EQ(result.model->recommend(queries, top5())[0].size(), 5u);
+    for (const auto& items : model.recommend(queries, none)) EXPECT_TRUE(items.empty());
+    EXPECT_EQ(model.recommend(queries, top5())[0].size(), 5u);
     Query unknown = queries[0];
     unknown.history.push_back(30);
     try {
-      result.model->recommend({unknown}, top5());
+      model.recommend({unknown}, top5());
       FAIL() << "recommended after an item the model does not know";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("item 30"), std::string::npos) << e.what();
     }
-  }
+  });
+}
+
+// Both models give top_k items when the catalogue has them: TIGER widens a narrower beam, and
+// with exclude_history also by the history items that may take places in it.
+TEST(TrainerTest, RecommendFillsTopK) {
+  const Dataset ds = testing::cyclic_dataset(30, 20, 8, 3);
+  for_each_tiny_model(ds, [&](Recommender& model) {
+    const std::vector<Query> queries = test_queries(ds, 4);
+    RecommendOptions wide = top5();
+    wide.top_k = 10;  // beam 5
+    for (const auto& items : model.recommend(queries, wide)) EXPECT_EQ(items.size(), 10u);
+    // 7 distinct history items of 30: all 23 others, none of the history.
+    RecommendOptions rest = top5();
+    rest.top_k = 23;
+    rest.beam_size = 23;
+    rest.exclude_history = true;
+    const auto recs = model.recommend(queries, rest);
+    for (size_t i = 0; i < queries.size(); ++i) {
+      ASSERT_EQ(queries[i].history.size(), 7u);
+      EXPECT_EQ(recs[i].size(), 23u);
+      for (const auto& r : recs[i]) {
+        EXPECT_EQ(std::count(queries[i].history.begin(), queries[i].history.end(), r.item), 0);
+      }
+    }
+  });
 }
 
 class ResumeTest : public ::testing::TestWithParam<int> {};
