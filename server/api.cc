@@ -242,6 +242,12 @@ void Api::dispatch(const std::shared_ptr<Call>& call, bool inline_model) {
   auto finish = [this, &call](Response&& res) {
     const double seconds = std::chrono::duration<double>(Clock::now() - call->start).count();
     metrics_.record_request(call->match.route, res.result_int(), seconds);
+    // A response to HEAD has the headers of the GET response and no body; a body sent anyway
+    // would be read as the start of the next response on the connection.
+    if (call->req.method() == http::verb::head) {
+      res.content_length(res.body().size());
+      res.body().clear();
+    }
     call->respond(std::move(res));
   };
   auto error = [&](unsigned status, std::string_view message) {
@@ -456,34 +462,40 @@ void Api::run_recommend(const std::shared_ptr<Call>& call, bool inline_model) {
 
   auto work = [this, call, snap, rr = std::move(rr)]() {
     Response res;
-    try {
-      const auto recs = model_->recommend(rr);
-      json items = json::array();
-      size_t rank = 0;
-      for (const auto& r : recs) {
-        const auto rec = snap->store->get_item(r.item);
-        items.push_back({{"rank", ++rank},
-                         {"index", r.item},
-                         {"external_id", rec ? rec->external_id : std::string()},
-                         {"title", rec ? rec->title : std::string()},
-                         {"score", r.score}});
-      }
-      res = json_response(
-          200,
-          {{"model", model_->name()}, {"k", rr.k}, {"beam", rr.beam}, {"items", std::move(items)}},
-          call->req);
-    } catch (const Error& e) {
-      const unsigned status = e.code() == ErrorCode::kInvalidArgument ? 400
-                              : e.code() == ErrorCode::kNotFound      ? 404
-                                                                      : 500;
-      if (status == 500) {
+    if (cancelled_) {
+      res = error_response(503, "the server is shutting down", call->req.version(), false);
+    } else {
+      try {
+        const auto recs = model_->recommend(rr);
+        json items = json::array();
+        size_t rank = 0;
+        for (const auto& r : recs) {
+          const auto rec = snap->store->get_item(r.item);
+          items.push_back({{"rank", ++rank},
+                           {"index", r.item},
+                           {"external_id", rec ? rec->external_id : std::string()},
+                           {"title", rec ? rec->title : std::string()},
+                           {"score", r.score}});
+        }
+        res = json_response(200,
+                            {{"model", model_->name()},
+                             {"k", rr.k},
+                             {"beam", rr.beam},
+                             {"items", std::move(items)}},
+                            call->req);
+      } catch (const Error& e) {
+        const unsigned status = e.code() == ErrorCode::kInvalidArgument ? 400
+                                : e.code() == ErrorCode::kNotFound      ? 404
+                                                                        : 500;
+        if (status == 500) {
+          RECSYS_LOG(Error) << "recommend failed: " << e.what();
+        }
+        res = error_response(status, status == 500 ? "internal error" : e.what(),
+                             call->req.version(), call->req.keep_alive());
+      } catch (const std::exception& e) {
         RECSYS_LOG(Error) << "recommend failed: " << e.what();
+        res = error_response(500, "internal error", call->req.version(), call->req.keep_alive());
       }
-      res = error_response(status, status == 500 ? "internal error" : e.what(), call->req.version(),
-                           call->req.keep_alive());
-    } catch (const std::exception& e) {
-      RECSYS_LOG(Error) << "recommend failed: " << e.what();
-      res = error_response(500, "internal error", call->req.version(), call->req.keep_alive());
     }
     --pending_recommend_;
     const double seconds = std::chrono::duration<double>(Clock::now() - call->start).count();

@@ -62,6 +62,9 @@ class Api {
 
   // Waits for queued recommendations to finish (after the server stopped reading).
   void drain();
+  // Recommendations still queued from now on answer 503 without running the model (the shutdown
+  // grace period is over: nobody will read their answers).
+  void cancel_queued() { cancelled_ = true; }
 
   // A JSON error response.
   static Response error_response(unsigned status, std::string_view message, unsigned version,
@@ -78,6 +81,7 @@ class Api {
   std::shared_ptr<RecommendBackend> model_;
   std::unique_ptr<boost::asio::thread_pool> model_pool_;
   std::atomic<size_t> pending_recommend_{0};
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace recsys::server

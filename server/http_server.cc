@@ -367,6 +367,7 @@ void HttpServer::Impl::do_stop() {
   grace_timer_.async_wait([this](beast::error_code ec) {
     if (ec) return;  // cancelled: every connection finished in time
     RECSYS_LOG(Warning) << "shutdown grace period over; closing remaining connections";
+    api_.cancel_queued();  // the model would answer into closed connections
     ioc_.stop();
   });
 }

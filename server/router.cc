@@ -13,10 +13,13 @@ int hex_value(char c) {
   return -1;
 }
 
+// HEAD is allowed wherever GET is (RFC 9110 9.3.2); the response then drops its body.
 void expect_method(RouteMatch& m, Route route, http::verb method, http::verb allowed) {
   m.route = route;
-  m.method_allowed = method == allowed;
-  if (!m.method_allowed) m.allow = std::string(http::to_string(allowed));
+  m.method_allowed =
+      method == allowed || (allowed == http::verb::get && method == http::verb::head);
+  if (!m.method_allowed)
+    m.allow = allowed == http::verb::get ? "GET, HEAD" : std::string(http::to_string(allowed));
 }
 
 }  // namespace

@@ -78,6 +78,17 @@ bool StoreProvider::refresh() {
     if (on_refresh_failed) on_refresh_failed();
     return false;
   }
+  if (check_store) {
+    try {
+      check_store(*fresh->store);
+    } catch (const std::exception& e) {
+      RECSYS_LOG(Error) << "store '" << path_ << "' changed and was refused, still serving "
+                        << "generation " << next_generation - 1 << ": " << e.what();
+      fingerprint_ = fp;  // the same files would be refused again
+      if (on_refresh_failed) on_refresh_failed();
+      return false;
+    }
+  }
   fingerprint_ = fp;
   {
     std::lock_guard<std::mutex> slock(snapshot_mutex_);

@@ -47,6 +47,11 @@ class StoreProvider {
   void start_background(int64_t interval_ms);
   void stop_background();
 
+  // Called with each re-opened store before it is swapped in; throwing refuses it: the old
+  // snapshot keeps serving, the refresh counts as failed, and the same files are not tried again.
+  // `recsys serve --model` refuses a store that holds other data than the model was loaded for.
+  // Set before start_background().
+  std::function<void(const storage::Store&)> check_store;
   // Observers (metrics).
   std::function<void(uint64_t generation)> on_refreshed;
   std::function<void()> on_refresh_failed;

@@ -82,8 +82,22 @@ int run_serve(const std::vector<std::string>& args) {
   server::StoreProvider store(store_path);
   std::shared_ptr<server::RecommendBackend> model;
   if (!model_path.empty()) {
-    model = std::make_shared<SeqrecBackend>(model_path, *store.current()->store, device, precision,
+    const storage::Store& loaded_for = *store.current()->store;
+    model = std::make_shared<SeqrecBackend>(model_path, loaded_for, device, precision,
                                             seqrec::parse_checkpoint_weights(weights));
+    // The model answers in the item indices of this store's data: a store re-ingested under the
+    // server with other data (data prepare --overwrite) is refused until a restart.
+    store.check_store = [want = loaded_for.stats(), config = loaded_for.ingest_config_json(),
+                         model_path](const storage::Store& next) {
+      const DatasetStats got = next.stats();
+      RECSYS_CHECK(
+          got.num_items == want.num_items && got.num_users == want.num_users &&
+              got.num_interactions == want.num_interactions && next.ingest_config_json() == config,
+          "it now holds other data than the model in '", model_path,
+          "' was loaded for (another ingest, or other counts: now ", got.num_items, " items, ",
+          got.num_users, " users, ", got.num_interactions, " interactions; then ", want.num_items,
+          ", ", want.num_users, ", ", want.num_interactions, "); restart the server to serve it");
+    };
   } else {
     RECSYS_LOG(Info) << "no --model: POST /v1/recommend answers 503";
   }

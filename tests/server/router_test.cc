@@ -37,9 +37,13 @@ TEST(RouterTest, WrongMethodIsNotAllowedAndNamesTheAllowedOne) {
   const auto m = match_route(verb::post, "/v1/items/A1");
   EXPECT_EQ(m.route, Route::kItem);
   EXPECT_FALSE(m.method_allowed);
-  EXPECT_EQ(m.allow, "GET");
+  EXPECT_EQ(m.allow, "GET, HEAD");
   EXPECT_EQ(match_route(verb::get, "/v1/recommend").allow, "POST");
   EXPECT_FALSE(match_route(verb::delete_, "/healthz").method_allowed);
+  // HEAD goes wherever GET does, and nowhere else.
+  EXPECT_TRUE(match_route(verb::head, "/v1/items/A1").method_allowed);
+  EXPECT_TRUE(match_route(verb::head, "/healthz").method_allowed);
+  EXPECT_FALSE(match_route(verb::head, "/v1/recommend").method_allowed);
 }
 
 TEST(RouterTest, UnknownPathsAreUnmatched) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "recsys/error.h"
 #include "recsys/logging.h"
 #include "server/http_server.h"
 #include "storage/store.h"
@@ -180,6 +181,7 @@ class ServerTest : public ::testing::Test {
       options.refresh_interval_ms = 0;  // tests drive refreshes through on-miss
     options_ = options;
     provider_ = std::make_unique<StoreProvider>(path_);
+    provider_->check_store = check_store_;
     server_ = std::make_unique<HttpServer>(options, *provider_, std::move(model));
     server_->start();
     port_ = server_->port();
@@ -188,6 +190,7 @@ class ServerTest : public ::testing::Test {
   fs::path dir_;
   std::string path_;
   ServerOptions options_;
+  std::function<void(const storage::Store&)> check_store_;  // StoreProvider::check_store
   std::unique_ptr<StoreProvider> provider_;
   std::unique_ptr<HttpServer> server_;
   uint16_t port_ = 0;
@@ -326,10 +329,39 @@ TEST_F(ServerTest, WrongMethodAndUnknownPath) {
   Client c(port_);
   const Reply r = c.request(http::verb::delete_, "/v1/items/A1");
   expect_error(r, 405);
-  EXPECT_EQ(r.res[http::field::allow], "GET");
+  EXPECT_EQ(r.res[http::field::allow], "GET, HEAD");
   expect_error(c.get("/v1/items:batchGet"), 405);
   expect_error(c.get("/v1/nothing"), 404);
   expect_error(c.get("/"), 404);
+}
+
+// A HEAD response carries the GET response's headers and no body, so the next response on the
+// connection is read from its first byte.
+TEST_F(ServerTest, HeadAnswersWithoutABody) {
+  start();
+  const std::string alone =
+      raw_exchange(port_, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const size_t alone_body = alone.size() - (alone.find("\r\n\r\n") + 4);
+  for (const std::string head : {"/healthz", "/v1/items/A1", "/v1/items/nope", "/v1/recommend"}) {
+    SCOPED_TRACE(head);
+    const std::string reply =
+        raw_exchange(port_, "HEAD " + head + " HTTP/1.1\r\nHost: x\r\n\r\n" +
+                                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const size_t end = reply.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << reply;
+    const std::string header = reply.substr(0, end);
+    const unsigned want = head == "/healthz" || head == "/v1/items/A1" ? 200u
+                          : head == "/v1/items/nope"                   ? 404u
+                                                                       : 405u;
+    EXPECT_EQ(status_of(reply), want) << reply;
+    // Content-Length: the size of the body a GET would have had.
+    const size_t cl = header.find("Content-Length: ");
+    ASSERT_NE(cl, std::string::npos) << header;
+    EXPECT_GT(std::stoul(header.substr(cl + 16)), 0u);
+    const std::string next = reply.substr(end + 4);
+    EXPECT_EQ(status_of(next), 200u) << reply;
+    EXPECT_EQ(next.size() - (next.find("\r\n\r\n") + 4), alone_body) << reply;
+  }
 }
 
 TEST_F(ServerTest, BodyAndHeaderLimitsAnswer413And431) {
@@ -575,6 +607,65 @@ TEST_F(ServerTest, PeriodicRefreshPicksUpNewMapWithoutAMiss) {
   EXPECT_EQ(c.get("/healthz").j["generation"], g);
 }
 
+// A store re-written under the server that its check refuses (serve: other data than the model
+// was loaded for) is not swapped in, and the same files are not tried again; one the check
+// accepts is.
+TEST_F(ServerTest, RefusedStoreIsNotSwappedIn) {
+  ServerOptions o;
+  o.refresh_interval_ms = 50;
+  o.refresh_on_miss_ms = 0;
+  std::atomic<int> checks{0};
+  check_store_ = [&checks](const storage::Store& next) {
+    ++checks;
+    RECSYS_CHECK(next.stats().num_items == kNumItems, "other data");
+  };
+  start(o);
+  auto dataset = [](size_t items) {
+    Dataset d;
+    d.name = "other";
+    for (size_t i = 0; i < items; ++i) {
+      ItemRecord it;
+      it.external_id = "B" + std::to_string(i);
+      d.items.push_back(it);
+    }
+    d.users.push_back({"u1", {0, 1, 2}, {10, 20, 30}});
+    d.finalize_stats();
+    return d;
+  };
+  // Waits (bounded) until the number of checks stays put for 300 ms.
+  auto settled_checks = [&checks] {
+    int seen = checks;
+    for (int i = 0; i < 20; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      if (checks == seen && seen > 0) break;
+      seen = checks;
+    }
+    return seen;
+  };
+  storage::Store::write_dataset(path_, dataset(3), "{}", true);
+  const int refused = settled_checks();
+  EXPECT_GE(refused, 1);
+  Client c(port_);
+  const Reply h = c.get("/healthz");
+  EXPECT_EQ(h.j["generation"], 1);
+  EXPECT_EQ(h.j["items"], kNumItems);
+  EXPECT_EQ(c.get("/v1/items/A3").status, 200u);
+  const std::string metrics = c.get("/metrics").body;
+  const std::string counter = "\nrecsys_store_refresh_failures_total ";
+  const size_t at = metrics.find(counter);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stoi(metrics.substr(at + counter.size())), refused);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(checks, refused);  // unchanged files: not re-opened, not re-checked
+  storage::Store::write_dataset(path_, dataset(kNumItems), "{}", true);
+  bool swapped = false;
+  for (int i = 0; i < 100 && !swapped; ++i) {
+    swapped = c.get("/v1/items/B3").status == 200;
+    if (!swapped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(swapped);
+}
+
 TEST_F(ServerTest, ShutdownLetsInFlightRequestsFinish) {
   ServerOptions o;
   o.handle_signals = true;
@@ -602,6 +693,37 @@ TEST_F(ServerTest, ShutdownLetsInFlightRequestsFinish) {
   beast::error_code ec;
   s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_), ec);
   EXPECT_TRUE(ec);
+}
+
+// When the grace period ends, recommendations still queued are dropped instead of run into closed
+// connections, so the server stops soon after it (10 queued x 300 ms would take 3 s).
+TEST_F(ServerTest, ShutdownDropsQueuedWorkAfterTheGracePeriod) {
+  ServerOptions o;
+  o.shutdown_grace_ms = 200;
+  o.model_threads = 1;
+  auto model = std::make_shared<FakeModel>(/*sleep_ms=*/300);
+  start(o, model);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.emplace_back([this] {
+      try {
+        Client c(port_);
+        c.post("/v1/recommend", {{"history", {"A1"}}, {"k", 2}});
+      } catch (const std::exception&) {
+        // closed unanswered at the end of the grace period
+      }
+    });
+  }
+  while (model->calls == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the rest queue up
+  const auto t0 = std::chrono::steady_clock::now();
+  server_->stop();
+  server_->wait();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  server_.reset();  // closes the connections left unanswered
+  for (auto& t : clients) t.join();
+  EXPECT_LT(model->calls, 10);
+  EXPECT_LT(took, std::chrono::milliseconds(2500));
 }
 
 TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
