@@ -28,12 +28,19 @@ ap.add_argument('--label', action='append', default=[], metavar='CHECKPOINT=NAME
 ap.add_argument('--ks', default='5,10', help='cut-offs (default 5,10)')
 ap.add_argument('--subset', type=int, default=2000,
                 help='validation sample size whose noise to report (default 2000)')
+ap.add_argument('--cutoff', type=int, default=20,
+                help='the largest K of the evaluate runs (their default 20): ranks beyond it '
+                     'were not written, so no --ks may exceed it')
 args = ap.parse_args()
 ks = [int(k) for k in args.ks.split(',')]
+if max(ks) > args.cutoff:
+    sys.exit(f'--ks {max(ks)} is beyond --cutoff {args.cutoff}: a target ranked between them reads '
+             'as a miss (evaluate again with a larger --ks, and pass --cutoff)')
 labels = dict(spec.split('=', 1) for spec in args.label)
 
-# gains[(checkpoint, split)][user] = {metric: value}
+# gains[(checkpoint, split)][user] = {metric: value}; targets likewise, to check pairings
 gains = collections.defaultdict(dict)
+targets = collections.defaultdict(dict)
 for spec in args.files:
     prefix, path = spec.split('=', 1) if '=' in spec else ('', spec)
     with open(path) as f:
@@ -58,6 +65,7 @@ for spec in args.files:
             if row['user'] in gains[key]:
                 sys.exit(f"{path}:{line}: user {row['user']} appears twice for {key}")
             gains[key][row['user']] = g
+            targets[key][row['user']] = row.get('target')
 if not gains:
     sys.exit('no ranks read')
 metrics = [f'{m}@{k}' for k in ks for m in ('R', 'N')]
@@ -97,8 +105,15 @@ if pairs:
         users = gains[a].keys() & gains[b].keys()
         if len(users) < 2:
             continue
+        differ = [u for u in users if targets[a][u] != targets[b][u]]
+        if differ:
+            sys.exit(f'{a[0]} and {b[0]} ({a[1]}): user {differ[0]} has target '
+                     f'{targets[a][differ[0]]} in one and {targets[b][differ[0]]} in the other '
+                     f'({len(differ)} users differ): not the same data')
+        only = len(gains[a]) - len(users), len(gains[b]) - len(users)
+        count = f'{len(users)}' + (f' ({only[0]} / {only[1]} only in one)' if any(only) else '')
         cells = []
         for m in metrics:
             mean, se, _ = mean_se([gains[b][u][m] - gains[a][u][m] for u in users])
             cells.append(f'{mean:+.4f} +- {se:.4f} [{mean - 1.96 * se:+.4f}, {mean + 1.96 * se:+.4f}]')
-        print(f'| {a[0]} | {b[0]} | {a[1]} | {len(users)} | ' + ' | '.join(cells) + ' |')
+        print(f'| {a[0]} | {b[0]} | {a[1]} | {count} | ' + ' | '.join(cells) + ' |')

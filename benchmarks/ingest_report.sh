@@ -23,7 +23,10 @@ for i in $(seq "$runs"); do
     "$reviews" "$meta" >/dev/null
   read -r t m < "$tmp/t"; ref+=("$t"); ref_mem+=("$m")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() {  # the middle value, or the mean of the two middle ones for an even count
+  printf '%s\n' "$@" | sort -g |
+    awk '{a[NR]=$1} END {print NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
+}
 mo=$(median "${ours[@]}"); mr=$(median "${ref[@]}")
 po=$(median "${ours_mem[@]}"); pr=$(median "${ref_mem[@]}")
 ratio=$(awk -v a="$mr" -v b="$mo" 'BEGIN {printf "%.2f", a / b}')
@@ -42,10 +45,10 @@ cat > "benchmarks/reports/ingest_$name.md" <<MD
 Command: \`benchmarks/ingest_report.sh $data $runs\` (interleaved runs, median; wall time and peak RSS
 from /usr/bin/time; whole processes, startup included).
 
-| | wall (s) | peak RSS (MB) |
+| | wall (s) | peak RSS (MiB) |
 |---|---|---|
-| recsys data prepare (gz -> RocksDB store) | $mo | $((po / 1024)) |
-| python_ingest_reference.py (no store) | $mr | $((pr / 1024)) |
+| recsys data prepare (gz -> RocksDB store) | $mo | $(awk "BEGIN {printf \"%d\", $po / 1024}") |
+| python_ingest_reference.py (no store) | $mr | $(awk "BEGIN {printf \"%d\", $pr / 1024}") |
 
 Speed-up: **${ratio}x** (goal: >= 3x, store included, < 300 MB).
 MD

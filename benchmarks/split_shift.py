@@ -101,11 +101,20 @@ for spec in args.ranks:
     label, file = spec.split('=', 1)
     sums = collections.defaultdict(float)
     counts = collections.Counter()
+    checkpoints = set()
     with open(file) as f:
-        for row in csv.DictReader(f, delimiter='\t'):
+        for line, row in enumerate(csv.DictReader(f, delimiter='\t'), start=2):
+            checkpoints.add(row['checkpoint'])
+            if len(checkpoints) > 1:
+                sys.exit(f'{file}: holds several checkpoints ({", ".join(sorted(checkpoints))}); '
+                         'give each its own LABEL=FILE')
             back = 1 if row['split'] == 'test' else 2
             if row['user'] not in seqs:
                 sys.exit(f"{file}: user {row['user']} is not in {path} (ranks of another dataset?)")
+            if row['target'] != seqs[row['user']][-back]:
+                sys.exit(f"{file}:{line}: the {row['split']} target of user {row['user']} is "
+                         f"{row['target']}, in {path} it is {seqs[row['user']][-back]} (a store "
+                         'prepared with other options?)')
             seen, band = slice_of(row['user'], back)
             r = int(row['rank']) if row['rank'] else None
             gain = 1 / math.log2(r + 1) if r is not None and r <= 10 else 0.0
@@ -117,10 +126,12 @@ for spec in args.ranks:
 for name, _ in slices:
     counts0 = tables[0][1]
     share = ' / '.join(f"{counts0[(sp, name)] / counts0[(sp, 'all')]:.1%}"
-                       for sp in ('validation', 'test'))
+                       if counts0[(sp, 'all')] else '-' for sp in ('validation', 'test'))
     cells = []
     for sums, counts in tables:
-        v = sums[('validation', name)] / max(counts[('validation', name)], 1)
-        t = sums[('test', name)] / max(counts[('test', name)], 1)
-        cells.append(f'{v:.4f} -> {t:.4f} ({(t - v) / v:+.0%})' if v else f'{v:.4f} -> {t:.4f}')
+        # '-' where the slice has no user in that split (or the file has no rows of it).
+        v, t = (sums[(sp, name)] / counts[(sp, name)] if counts[(sp, name)] else None
+                for sp in ('validation', 'test'))
+        text = ' -> '.join('-' if x is None else f'{x:.4f}' for x in (v, t))
+        cells.append(f'{text} ({(t - v) / v:+.0%})' if v and t is not None else text)
     print(f'| {name} | {share} | ' + ' | '.join(cells) + ' |')

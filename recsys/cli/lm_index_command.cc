@@ -12,6 +12,7 @@
 #include "indexer/tfidf_features.h"
 #include "recsys/cli/command.h"
 #include "recsys/error.h"
+#include "recsys/logging.h"
 #include "storage/store.h"
 
 namespace recsys::cli {
@@ -192,6 +193,7 @@ int run_index_assign(const std::vector<std::string>& args) {
   std::ostream& out = output.empty() ? std::cout : file;
   // Collision suffix continues after the items already stored under the same codes.
   std::map<SemanticId, uint32_t> taken;
+  size_t beyond = 0;  // new IDs whose suffix the map's vocabulary does not have
   for (size_t i = 0; i < texts.size(); ++i) {
     if (const auto known = keyed[i] ? store->find_item(ids[i]) : std::nullopt) {
       if (const auto sid = store->semantic_id(name, *known)) {
@@ -204,10 +206,19 @@ int run_index_assign(const std::vector<std::string>& args) {
       it =
           taken.emplace(codes[i], uint32_t(store->items_by_prefix(name, codes[i], 1u << 20).size()))
               .first;
+    const uint32_t suffix = it->second++;
+    RECSYS_CHECK(suffix <= 0xFFFF, "more than 65,536 items share the codes ",
+                 format_semantic_id(codes[i]), ": no collision suffix is left");
+    if (suffix >= info->vocab.back()) ++beyond;
     SemanticId id = codes[i];
-    id.push_back(Token(it->second++));
+    id.push_back(Token(suffix));
     out << ids[i] << "\t" << format_semantic_id(id) << "\tnew\n";
   }
+  if (beyond > 0)
+    RECSYS_LOG(Warning) << beyond
+                        << " new ID(s) have a collision suffix beyond the suffixes of map '" << name
+                        << "' (0-" << info->vocab.back() - 1 << "): a model trained on the "
+                        << "map cannot produce them until the map is rebuilt with these items";
   return 0;
 }
 

@@ -34,7 +34,8 @@ int run_lookup(const std::vector<std::string>& args) {
                                                    "ID map for --id / --prefix")(
       "id", po::value(&id), "item with this full semantic ID (e.g. 12-7-201-0)")(
       "prefix", po::value(&prefix), "items whose semantic ID starts with this prefix")(
-      "limit", po::value(&limit)->default_value(limit), "max items for --prefix");
+      "limit", po::value(&limit)->default_value(limit),
+      "max items for --prefix (an empty prefix lists the whole map)");
   po::variables_map vm;
   if (!parse_options("usage: recsys lookup --store DIR (--item ASIN | --index N | --map M --id "
                      "T1-T2-.. | --map M --prefix T1-..)",
@@ -62,19 +63,31 @@ int run_lookup(const std::vector<std::string>& args) {
     return 0;
   }
   RECSYS_CHECK(!map.empty(), "--id and --prefix need --map NAME");
-  if (!store->map_info(map)) throw_unknown_id_map(*store, map);
+  const auto info = store->map_info(map);
+  if (!info) throw_unknown_id_map(*store, map);
+  const size_t length = info->vocab.size();
   if (vm.count("id")) {
-    auto idx = store->item_by_semantic_id(map, parse_semantic_id(id));
+    const SemanticId sid = parse_semantic_id(id);
+    RECSYS_CHECK(sid.size() == length, "--id ", id, " has ", sid.size(),
+                 " tokens, the IDs of map '", map, "' have ", length);
+    auto idx = store->item_by_semantic_id(map, sid);
     if (!idx) RECSYS_THROW(ErrorCode::kNotFound, "no item has ID ", id, " in map '", map, "'");
     print_item(*store, *idx, *store->get_item(*idx));
     return 0;
   }
-  const auto hits = store->items_by_prefix(map, parse_semantic_id(prefix), limit);
-  for (const auto& [sid, idx] : hits) {
+  RECSYS_CHECK(limit >= 1, "--limit must be at least 1");
+  // An empty prefix lists the whole map (up to --limit), as the server's prefix endpoint does.
+  const SemanticId sid = prefix.empty() ? SemanticId() : parse_semantic_id(prefix);
+  RECSYS_CHECK(sid.size() <= length, "--prefix ", prefix, " has ", sid.size(),
+               " tokens, the IDs of map '", map, "' have ", length);
+  const auto hits = store->items_by_prefix(map, sid, limit);
+  for (const auto& [found, idx] : hits) {
     auto rec = store->get_item(idx);
-    std::cout << format_semantic_id(sid) << "\t" << rec->external_id << "\t" << rec->title << "\n";
+    std::cout << format_semantic_id(found) << "\t" << rec->external_id << "\t" << rec->title
+              << "\n";
   }
   if (hits.empty()) std::cout << "(no items under prefix " << prefix << ")\n";
+  if (hits.size() == limit) std::cerr << "(stopped at --limit " << limit << ")\n";
   return 0;
 }
 

@@ -122,6 +122,11 @@ expect_in "a stored item" "$tmp/out" "existing"
 if ! grep -q "^line:2	.*	new$" "$tmp/out"; then
   echo "FAIL a text-only line is not named line:2 and new"; cat "$tmp/out"; fail=1
 fi
+# 7 new items over 2 codes of 6 stored items: some suffix goes beyond the map's (its largest group).
+for i in $(seq 7); do echo "new shade $i polish"; done >"$tmp/seven.txt"
+check "index assign beyond the suffixes" 0 "$bin" index assign --store "$tmp/n" --name lm \
+  --items "$tmp/seven.txt"
+expect_in "warns of suffixes beyond the map" "$tmp/err" "beyond the suffixes of map 'lm'"
 # A tiny TIGER: 12 users x 6 reviews over 8 items (generated here; the fixture users are too short
 # to train on): index, a few training steps, evaluate with per-user ranks.
 mkdir "$tmp/seq"
@@ -135,6 +140,14 @@ for i in $(seq 0 7); do
 done >"$tmp/seq/meta_Seq.json"
 check "prepare sequences" 0 "$bin" data prepare --input "$tmp/seq" --store "$tmp/q"
 check "index random" 0 "$bin" index --store "$tmp/q" --method random --levels 2 --codebook-size 4
+check "lookup the whole map" 0 "$bin" lookup --store "$tmp/q" --map random --prefix "" --limit 100
+[ "$(wc -l <"$tmp/out")" = 8 ] || { echo "FAIL the whole map is not 8 items"; cat "$tmp/out"; fail=1; }
+check "lookup up to --limit" 0 "$bin" lookup --store "$tmp/q" --map random --prefix "" --limit 3
+[ "$(wc -l <"$tmp/out")" = 3 ] || { echo "FAIL --limit 3 printed otherwise"; cat "$tmp/out"; fail=1; }
+expect_in "says it stopped" "$tmp/err" "(stopped at --limit 3)"
+check "lookup --limit 0" 2 "$bin" lookup --store "$tmp/q" --map random --prefix "" --limit 0
+check "lookup a short --id" 2 "$bin" lookup --store "$tmp/q" --map random --id 1
+expect_in "names the length" "$tmp/err" "--id 1 has 1 tokens, the IDs of map 'random' have"
 check "bad map name, before the work" 2 "$bin" index --store "$tmp/q" --method random --levels 2 \
   --codebook-size 4 --name "my map"
 expect_in "names the rule" "$tmp/err" "may only contain letters"
@@ -283,4 +296,30 @@ expect_in "compare: per run" "$tmp/out" "| three | test | 12 |"
 expect_in "compare: paired" "$tmp/out" "| one | three | test | 12 |"
 check "compare ranks, not a ranks file" 1 python3 "$compare" "$tmp/rep2.md"
 expect_in "compare names the file" "$tmp/err" "not a ranks file of recsys evaluate"
+# Exact figures from hand-made ranks: 3 users with a known rank each, over hand-made reviews.
+printf 'checkpoint\tsplit\tuser\ttarget\trank\n' >"$tmp/hand.tsv"
+printf 'x\tvalidation\tU1\tc\t2\nx\tvalidation\tU2\td\t\nx\tvalidation\tU3\ta\t1\n' >>"$tmp/hand.tsv"
+printf 'x\ttest\tU1\td\t1\nx\ttest\tU2\ta\t3\nx\ttest\tU3\tb\t\n' >>"$tmp/hand.tsv"
+check "compare hand-made ranks" 0 python3 "$compare" "$tmp/hand.tsv" --ks 5
+expect_in "compare: R@5 and N@5 of ranks 1, 3, none" "$tmp/out" \
+  "| x | test | 3 | 0.6667 +- 0.3333 | 0.5000 +- 0.2887 |"
+sed 's/\tU2\ta\t3/\tU2\tb\t3/; s/^x\t/y\t/' "$tmp/hand.tsv" >"$tmp/other.tsv"
+check "compare runs of other data" 1 python3 "$compare" "$tmp/hand.tsv" "$tmp/other.tsv"
+expect_in "compare names the user" "$tmp/err" "user U2 has target a in one and b in the other"
+check "compare beyond the cutoff" 1 python3 "$compare" "$tmp/hand.tsv" --ks 10,50
+expect_in "compare names the cutoff" "$tmp/err" "--ks 50 is beyond --cutoff 20"
+shift_py=$(dirname "$0")/../../benchmarks/split_shift.py
+for u in 1 2 3; do
+  printf '{"reviewerID": "U%d", "asin": "%s", "unixReviewTime": %d}\n' \
+    $u a $((u == 1 ? 1 : u == 2 ? 4 : 3)) $u b $((u == 1 ? 2 : u == 2 ? 1 : 4)) \
+    $u c $((u == 1 ? 3 : u == 2 ? 2 : 1)) $u d $((u == 1 ? 4 : u == 2 ? 3 : 2))
+done >"$tmp/hand_reviews.json"  # U1: a b c d, U2: b c d a, U3: c d a b
+check "split_shift on hand-made ranks" 0 python3 "$shift_py" "$tmp/hand_reviews.json" \
+  --ranks "x=$tmp/hand.tsv"
+expect_in "split_shift: N@10 validation -> test" "$tmp/out" "| all | 100.0% / 100.0% | 0.5436 -> 0.5000 (-8%) |"
+check "split_shift, two checkpoints in a file" 1 python3 "$shift_py" "$tmp/hand_reviews.json" \
+  --ranks "x=$tmp/ranks2.tsv"
+check "split_shift, a target of other data" 1 python3 "$shift_py" "$tmp/hand_reviews.json" \
+  --ranks "y=$tmp/other.tsv"
+expect_in "split_shift names the target" "$tmp/err" "the test target of user U2 is b"
 exit $fail
