@@ -6,6 +6,7 @@
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iterator>
 #include <mutex>
@@ -214,15 +215,16 @@ void Store::check_writable(const std::string& path, bool overwrite) {
     RECSYS_THROW(ErrorCode::kInvalidArgument, "store '", path,
                  "' already exists (pass --overwrite to replace it)");
   // A store, complete or not and of any format version, is a RocksDB directory with this
-  // build's column families.
+  // build's column families. Their names come from the MANIFEST alone: opening the database would
+  // replay its write-ahead log, which made `data prepare --overwrite` of Beauty 0.3 s slower.
   bool is_store = fs::is_directory(target) && fs::exists(target / "CURRENT");
   if (is_store) {
-    try {
-      Impl impl;
-      impl.open(target.string(), /*read_only=*/true);
-    } catch (const std::exception&) {
-      is_store = false;
-    }
+    std::vector<std::string> names;
+    is_store =
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), target.string(), &names).ok() &&
+        std::all_of(std::begin(kColumnFamilies), std::end(kColumnFamilies), [&](const char* cf) {
+          return std::find(names.begin(), names.end(), cf) != names.end();
+        });
   }
   if (!is_store)
     RECSYS_THROW(ErrorCode::kInvalidArgument, "'", path,
