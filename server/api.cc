@@ -270,7 +270,9 @@ void Api::dispatch(const std::shared_ptr<Call>& call, bool inline_model) {
     // Resolves a map name, re-opening the store once if it may have appeared since.
     auto resolve_map = [&](std::shared_ptr<const StoreSnapshot>& s, const std::string& name) {
       const storage::MapInfo* info = s->find_map(name);
-      if (!info && store_.refresh_on_miss(options_.refresh_on_miss_ms)) {
+      if (!info) {
+        // This refresh, or one that finished since the request began, may have brought it.
+        store_.refresh_on_miss(options_.refresh_on_miss_ms);
         s = store_.current();
         info = s->find_map(name);
       }

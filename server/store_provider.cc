@@ -66,6 +66,10 @@ std::string StoreProvider::fingerprint() const {
 
 bool StoreProvider::refresh() {
   std::lock_guard<std::mutex> lock(refresh_mutex_);
+  return refresh_locked();
+}
+
+bool StoreProvider::refresh_locked() {
   const std::string fp = fingerprint();
   if (fp == fingerprint_) return false;
   const uint64_t next_generation = current()->generation + 1;
@@ -102,16 +106,15 @@ bool StoreProvider::refresh() {
 
 bool StoreProvider::refresh_on_miss(int64_t min_interval_ms) {
   if (min_interval_ms <= 0) return false;
-  const uint64_t seen = current()->generation;
-  {
-    std::lock_guard<std::mutex> lock(refresh_mutex_);
-    // Someone else refreshed while we waited: that answer is as good as ours.
-    if (current()->generation != seen) return true;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_miss_refresh_ < std::chrono::milliseconds(min_interval_ms)) return false;
-    last_miss_refresh_ = now;
-  }
-  return refresh();
+  // Never waits for a refresh already running (it may take seconds on a large store): the caller
+  // is an I/O thread, and two of them waiting would stall every connection. The request answers
+  // from the snapshot it has; the next one sees the new snapshot.
+  std::unique_lock<std::mutex> lock(refresh_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_miss_refresh_ < std::chrono::milliseconds(min_interval_ms)) return false;
+  last_miss_refresh_ = now;
+  return refresh_locked();
 }
 
 void StoreProvider::start_background(int64_t interval_ms) {

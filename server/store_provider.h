@@ -39,8 +39,8 @@ class StoreProvider {
 
   std::shared_ptr<const StoreSnapshot> current() const;
 
-  // For a request that named an unknown map: refresh, at most once per `min_interval_ms`
-  // (concurrent callers wait for the one refresh). Returns true if a new snapshot appeared.
+  // For a request that named an unknown map: refresh, at most once per `min_interval_ms`, unless
+  // a refresh is running already (never waits for it). Returns true if a new snapshot appeared.
   bool refresh_on_miss(int64_t min_interval_ms);
 
   // Background thread calling refresh() every interval_ms until stop_background().
@@ -61,6 +61,7 @@ class StoreProvider {
   // snapshot was swapped in. A failed open keeps the old snapshot and is reported through the
   // failure callback (never throws).
   bool refresh();
+  bool refresh_locked();            // refresh() with refresh_mutex_ held
   std::string fingerprint() const;  // names, sizes and mtimes of the store's files
 
   const std::string path_;

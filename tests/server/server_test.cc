@@ -666,6 +666,40 @@ TEST_F(ServerTest, RefusedStoreIsNotSwappedIn) {
   EXPECT_TRUE(swapped);
 }
 
+// A request for an unknown map never waits for a refresh already running (here one held up by a
+// slow store check): with both I/O threads on such requests, everything still answers at once.
+TEST_F(ServerTest, UnknownMapDoesNotWaitForARunningRefresh) {
+  ServerOptions o;
+  o.refresh_interval_ms = 50;
+  std::atomic<int> checks{0};
+  check_store_ = [&checks](const storage::Store&) {
+    ++checks;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  };
+  start(o);
+  {
+    auto rw = storage::Store::open(path_, storage::Store::Mode::kReadWrite);
+    rw->write_id_map(make_map("later", 3));
+  }
+  for (int i = 0; i < 200 && checks == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GE(checks, 1);  // the background refresh is in its check, holding the refresh
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> misses;
+  std::atomic<int> not_found{0};
+  for (int i = 0; i < 2; ++i) {
+    misses.emplace_back([&] {
+      Client c(port_);
+      not_found += c.get("/v1/maps/nope/ids/0-1-0").status == 404;
+    });
+  }
+  for (auto& t : misses) t.join();
+  Client c(port_);
+  EXPECT_EQ(c.get("/healthz").status, 200u);
+  EXPECT_EQ(not_found, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+}
+
 TEST_F(ServerTest, ShutdownLetsInFlightRequestsFinish) {
   ServerOptions o;
   o.handle_signals = true;
