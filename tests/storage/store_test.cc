@@ -121,26 +121,44 @@ TEST_F(StoreTest, InterruptedIngestLeavesNoCompleteStore) {
   EXPECT_EQ(Store::open(path_)->stats().num_items, 5u);
 }
 
-// Rewrites one meta key with RocksDB directly, as a store from another build would have it.
-void raw_meta_put(const std::string& path, const std::string& key, const std::string* value) {
-  rocksdb::Options opts;
+// A store opened with RocksDB directly, every column family by name: tests forge and inspect
+// what the Store API hides. A failed open fails the test and leaves `db` null.
+struct RawDb {
+  RawDb(const std::string& path, bool read_only) {
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    const rocksdb::Status s =
+        read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descs, &handles, &db)
+                  : rocksdb::DB::Open(rocksdb::Options(), path, descs, &handles, &db);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  ~RawDb() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  rocksdb::ColumnFamilyHandle* cf(const std::string& name) const {
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i] == name) return handles[i];
+    ADD_FAILURE() << "no column family " << name;
+    return nullptr;
+  }
   std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(opts, path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(opts, path, descs, &handles, &db).ok());
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != "meta") continue;
-    if (value) {
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, *value).ok());
-    } else {
-      ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[i], key).ok());
-    }
+};
+
+// Rewrites one meta key with RocksDB directly, as a store from another build would have it.
+void raw_meta_put(const std::string& path, const std::string& key, const std::string* value) {
+  RawDb raw(path, /*read_only=*/false);
+  ASSERT_NE(raw.db, nullptr);
+  rocksdb::ColumnFamilyHandle* meta = raw.cf("meta");
+  ASSERT_NE(meta, nullptr);
+  if (value) {
+    ASSERT_TRUE(raw.db->Put(rocksdb::WriteOptions(), meta, key, *value).ok());
+  } else {
+    ASSERT_TRUE(raw.db->Delete(rocksdb::WriteOptions(), meta, key).ok());
   }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
 }
 
 // --overwrite replaces a store (even one of another format version), never another directory or
@@ -279,23 +297,13 @@ TEST_F(StoreTest, InterruptedMapWriteKeepsPreviousMapsAndHidesNewOne) {
 
 // Keys in one column family of the store at `path`, read with RocksDB directly.
 size_t raw_count(const std::string& path, const std::string& cf) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descs, &handles, &db).ok());
-  if (!db) return 0;
+  RawDb raw(path, /*read_only=*/true);
+  rocksdb::ColumnFamilyHandle* handle = raw.db ? raw.cf(cf) : nullptr;
+  if (!handle) return 0;
   size_t count = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != cf) continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
-    EXPECT_TRUE(it->status().ok());
-  }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator(rocksdb::ReadOptions(), handle));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
+  EXPECT_TRUE(it->status().ok());
   return count;
 }
 
