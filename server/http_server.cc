@@ -22,6 +22,7 @@
 #include "recsys/error.h"
 #include "recsys/logging.h"
 #include "server/api.h"
+#include "server/fd_limit.h"
 
 namespace recsys::server {
 
@@ -66,6 +67,7 @@ class HttpServer::Impl {
   std::optional<net::signal_set> signals_;
   net::steady_timer grace_timer_;
   std::vector<std::thread> threads_;
+  size_t max_connections_ = 0;  // --max-connections, or fewer when the open-file limit is lower
   uint16_t port_ = 0;
   bool started_ = false, joined_ = false;
 
@@ -270,6 +272,7 @@ void HttpServer::Impl::start() {
     RECSYS_THROW(ErrorCode::kIOError, "cannot listen on ", options_.host, ":", options_.port, ": ",
                  ec.message());
   port_ = acceptor_.local_endpoint().port();
+  max_connections_ = reserve_connection_descriptors(options_.max_connections);
   started_ = true;
   if (options_.handle_signals) {
     signals_.emplace(ioc_, SIGINT, SIGTERM);
@@ -325,7 +328,7 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
     active = sessions_.size();
   }
-  if (active >= options_.max_connections) {
+  if (active >= max_connections_) {
     metrics_.connection_rejected();
     static const std::string kBody =
         "{\"error\":{\"code\":503,\"message\":\"too many connections\",\"status\":"

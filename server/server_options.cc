@@ -53,9 +53,9 @@ void ServerOptions::add_options(po::options_description& desc) {
       po::value(&max_pending_recommend)->default_value(max_pending_recommend),
       "queued recommend requests before new ones get 503")(
       "max-connections", po::value(&max_connections)->default_value(max_connections),
-      "open connections before new ones get 503")(
-      "read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
-      "time to receive a whole request (also the keep-alive idle limit)")(
+      "open connections before new ones get 503 (the open-file limit is raised to fit, up to its "
+      "hard limit)")("read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
+                     "time to receive a whole request (also the keep-alive idle limit)")(
       "write-timeout-ms", po::value(&write_timeout_ms)->default_value(write_timeout_ms),
       "time to send a response")("shutdown-grace-ms",
                                  po::value(&shutdown_grace_ms)->default_value(shutdown_grace_ms),

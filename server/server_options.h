@@ -24,7 +24,8 @@ struct ServerOptions {
   size_t max_history = 1000;          // history items per recommend request
   size_t max_prefix_limit = 1000;     // page size of prefix scans
   size_t default_prefix_limit = 20;   // page size when a prefix scan names none
-  size_t max_connections = 4096;      // further connections get 503 and are closed
+  size_t max_connections = 4096;      // further connections get 503 and are closed; serve
+                                      // raises the open-file limit to fit (or caps this)
   size_t max_pending_recommend = 64;  // queued recommend requests before 503
 
   // Timeouts (milliseconds).

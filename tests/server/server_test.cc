@@ -1,6 +1,7 @@
 // End-to-end tests of the HTTP server: a tiny store in a temp dir, the server on an ephemeral
 // loopback port, a Beast client (and raw sockets for malformed or slow requests).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 
 #include "recsys/error.h"
 #include "recsys/logging.h"
+#include "server/fd_limit.h"
 #include "server/http_server.h"
 #include "storage/store.h"
 
@@ -768,6 +770,33 @@ TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
   ASSERT_EQ(a.get("/healthz").status, 200u);
   ASSERT_EQ(b.get("/healthz").status, 200u);
   EXPECT_EQ(status_of(raw_exchange(port_, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 503u);
+}
+
+TEST(ConnectionCapacityTest, KeepsDescriptorsFreeBesideTheConnections) {
+  EXPECT_EQ(connection_capacity(100, 20000, 10), 100u);
+  EXPECT_EQ(connection_capacity(4096, 1024, 10), 1024u - 10 - kReservedDescriptors);
+  EXPECT_EQ(connection_capacity(4096, 100, 10), 1u);
+}
+
+// The default --max-connections (4096) is above Debian's default soft open-file limit (1024): the
+// server raises the soft limit so that the cap it promises is the one enforced with a 503.
+TEST_F(ServerTest, RaisesTheOpenFileLimitForItsConnections) {
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+  if (before.rlim_max != RLIM_INFINITY && before.rlim_max < 4096)
+    GTEST_SKIP() << "hard open-file limit " << before.rlim_max << " is below the test's needs";
+  rlimit low = before;
+  low.rlim_cur = 512;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  ServerOptions o;
+  o.max_connections = 2000;
+  start(o);
+  rlimit now{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &now), 0);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &before), 0);
+  EXPECT_GE(now.rlim_cur, 2000u + kReservedDescriptors);
+  Client c(port_);
+  EXPECT_EQ(c.get("/healthz").status, 200u);
 }
 
 TEST_F(ServerTest, ModelQueueLimitAnswers503) {
