@@ -47,7 +47,14 @@ void TrainConfig::validate() const {
   RECSYS_CHECK(threads > 0, "threads must be positive");
   check_precision(precision);
   RECSYS_CHECK(batch_size > 0, "batch size must be positive");
-  RECSYS_CHECK(lr > 0, "learning rate must be positive");
+  RECSYS_CHECK(lr > 0 && std::isfinite(lr), "learning rate must be positive, got ", lr);
+  RECSYS_CHECK(adam_beta2 >= 0 && adam_beta2 < 1, "Adam beta2 must be in [0, 1), got ", adam_beta2);
+  RECSYS_CHECK(weight_decay >= 0 && std::isfinite(weight_decay),
+               "weight decay must be non-negative, got ", weight_decay);
+  RECSYS_CHECK(clip_norm >= 0 && std::isfinite(clip_norm),
+               "gradient clipping norm must be non-negative (0 = off), got ", clip_norm);
+  RECSYS_CHECK(log_interval_seconds > 0, "progress log interval must be positive, got ",
+               log_interval_seconds);
   RECSYS_CHECK(schedule == "inverse_sqrt" || schedule == "constant", "unknown schedule '", schedule,
                "' (valid: constant, inverse_sqrt)");
   RECSYS_CHECK(warmup_steps >= 0 && max_epochs > 0 && max_steps >= 0 && max_minutes >= 0,

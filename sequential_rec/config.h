@@ -75,7 +75,7 @@ struct TrainConfig {
   // end step when the cooldown begins, moves it in if the pace drops, and stops there).
   int64_t cooldown_steps = 0;
   double weight_decay = 0.01;
-  double clip_norm = 1.0;  // <= 0 disables clipping
+  double clip_norm = 1.0;  // 0 disables clipping
   double adam_beta2 = 0.98;
   int64_t max_epochs = 100;
   int64_t max_steps = 0;   // 0 = unlimited

@@ -16,6 +16,7 @@
 #include "recsys/progress.h"
 #include "recsys/strings.h"
 #include "sequential_rec/internal/batching.h"
+#include "sequential_rec/internal/checkpoint_commit.h"
 #include "sequential_rec/internal/kernel_retry.h"
 #include "sequential_rec/internal/model_adapter.h"
 #include "sequential_rec/internal/parallel.h"
@@ -226,6 +227,10 @@ std::string limit_reached(const TrainConfig& c, const TrainerState& s, double co
   return {};
 }
 
+// The files of a checkpoint that commit together with its state file.
+const std::vector<std::string> kCheckpointFiles = {internal::kLastWeights, internal::kOptimizerFile,
+                                                   internal::kRngFile};
+
 }  // namespace
 
 TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
@@ -316,8 +321,21 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
                              "ones): "
                           << changed;
     }
-    state =
-        TrainerState::from_map(read_checkpoint_state(config.out_dir), path(internal::kStateFile));
+    state = TrainerState::from_map(internal::recover_checkpoint(config.out_dir, kCheckpointFiles),
+                                   path(internal::kStateFile));
+    // The position in an epoch counts batches of that epoch's plan, which the seed and the batch
+    // size draw: under others it would skip or repeat samples.
+    for (const char* key : {"train.batch_size", "train.seed"}) {
+      const auto was = saved.find(key);
+      const std::string now = to_config_map(config).at(key);
+      if (state.batch > 0 && was != saved.end() && was->second != now) {
+        RECSYS_THROW(ErrorCode::kInvalidArgument, config.out_dir, " stopped in epoch ",
+                     state.epoch + 1, " after batch ", state.batch, " of its plan for ", key, " ",
+                     was->second, "; resuming with ", now,
+                     " would skip or repeat samples: resume with ", was->second,
+                     " (it may change at an epoch's end) or start over with --no-resume");
+      }
+    }
     internal::load_module(module, path(internal::kLastWeights), device);
     torch::serialize::InputArchive opt_archive;
     opt_archive.load_from(path(internal::kOptimizerFile), device);
@@ -374,6 +392,23 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
                      << state.batch << " step " << state.step;
   } else if (use_dir) {
     fs::create_directories(dir);
+    // A fresh run (--no-resume, or a run cut short before its first checkpoint) must not leave the
+    // files of the one before it: `evaluate` would load the old best.pt, and the log mix both.
+    std::string stale;
+    for (const std::string name :
+         {internal::kLastWeights, internal::kBestWeights, internal::kOptimizerFile,
+          internal::kRngFile, internal::kStateFile, internal::kTrainLog}) {
+      for (const fs::path& p :
+           {dir / name, fs::path(internal::staged_path(config.out_dir, name))}) {
+        if (fs::is_regular_file(p)) {
+          fs::remove(p);
+          stale += (stale.empty() ? "" : ", ") + p.filename().string();
+        }
+      }
+    }
+    if (!stale.empty())
+      RECSYS_LOG(Warning) << "starting a new run in " << config.out_dir
+                          << ": removed the previous run's " << stale;
   }
   if (use_dir) {
     internal::write_text_file(path(internal::kConfigFile), write_config_lines(ckpt_config));
@@ -387,17 +422,13 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
 
   auto save_checkpoint = [&]() {
     if (!use_dir) return;
-    internal::save_module(module, path(internal::kLastWeights));
+    internal::save_module(module, internal::staged_path(config.out_dir, internal::kLastWeights));
     torch::serialize::OutputArchive opt_archive;
     optimizer.save(opt_archive);
-    opt_archive.save_to(path(internal::kOptimizerFile) + std::string(".tmp"));
-    fs::rename(path(internal::kOptimizerFile) + std::string(".tmp"),
-               path(internal::kOptimizerFile));
+    opt_archive.save_to(internal::staged_path(config.out_dir, internal::kOptimizerFile));
     torch::save(at::detail::getDefaultCPUGenerator().get_state(),
-                path(internal::kRngFile) + std::string(".tmp"));
-    fs::rename(path(internal::kRngFile) + std::string(".tmp"), path(internal::kRngFile));
-    // The state file goes last: it names a complete checkpoint.
-    internal::write_text_file(path(internal::kStateFile), write_config_lines(state.to_map()));
+                internal::staged_path(config.out_dir, internal::kRngFile));
+    internal::commit_checkpoint(config.out_dir, kCheckpointFiles, state.to_map());
   };
 
   // Best weights in memory when there is no directory.
@@ -499,6 +530,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     }
     state.cooldown = planned;
   };
+  const bool finished_at_start = state.finished;  // then the checkpoint stays as it is
   module.train();
   RECSYS_LOG(Info) << "training " << model_config.model << ": " << model->num_parameters()
                    << " parameters, " << model->num_train_samples() << " samples/epoch, batch "
@@ -598,9 +630,14 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     log.samples_per_second = epoch_seconds > 0 ? epoch_samples / epoch_seconds : 0;
     // An interruption keeps even a finished epoch open: its validation (when due) runs on resume.
     const bool interrupted = state.stop_reason == "interrupted";
+    // A final stop validates the weights it ends with: a time budget's, and a step limit's when a
+    // cooldown anneals to it. A plain step limit validates only where the run would have anyway,
+    // so that a larger --max-steps continues it exactly.
+    const bool final_validation = state.stop_reason == "time_budget" ||
+                                  (state.stop_reason == "max_steps" && config.cooldown_steps > 0);
     if (stop_mid_epoch && (interrupted || state.batch < static_cast<int64_t>(batches.size()))) {
       log.epoch = state.epoch;  // partial epoch
-      if (state.stop_reason == "time_budget") validate(log);
+      if (final_validation) validate(log);
       state.finished = !interrupted;
       state.elapsed = now_elapsed();
       save_checkpoint();
@@ -613,15 +650,26 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
       }
       break;
     }
+    const bool validation_due = (state.epoch + 1) % config.eval_every == 0 || final_validation ||
+                                state.epoch + 1 >= config.max_epochs;
+    // The epoch's steps are kept before its validation runs: a crash or kill in the validation
+    // then costs only the validation, which the resume runs (as after an interruption).
+    if (validation_due) save_checkpoint();
     ++state.epoch;
     state.batch = 0;
     log.epoch = state.epoch;
-    if (state.epoch % config.eval_every == 0 || stop_mid_epoch ||
-        state.epoch >= config.max_epochs) {
+    if (validation_due) {
       validate(log);
       if (state.bad_evals >= config.patience) {
         state.finished = true;
         state.stop_reason = "early_stopping";
+      }
+      // A validation that spent the rest of the time budget ends the run here, not after one
+      // more step and a second validation.
+      if (!stop_mid_epoch && !state.finished && config.max_minutes > 0 &&
+          now_elapsed() >= config.max_minutes * 60) {
+        state.finished = true;
+        state.stop_reason = "time_budget";
       }
     }
     if (stop_mid_epoch) state.finished = true;
@@ -629,7 +677,7 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     save_checkpoint();
   }
   if (state.stop_reason.empty()) state.stop_reason = "max_epochs";
-  save_checkpoint();
+  if (!finished_at_start) save_checkpoint();
 
   // Hand back the best weights.
   if (state.best_metric >= 0) {

@@ -127,7 +127,7 @@ void add_train_options(po::options_description& desc, TrainConfig& c) {
       "sample (same gradient, less padding; 1=pad the whole batch)")(
       "log-interval", real_value(&c.log_interval_seconds), "seconds between progress lines")(
       "no-resume", po::bool_switch()->notifier([&c](bool v) { c.resume = !v; }),
-      "start afresh even if --out holds a checkpoint");
+      "start afresh even if --out holds a checkpoint (its checkpoint files are removed)");
 }
 
 std::vector<size_t> parse_ks(const std::string& text) {

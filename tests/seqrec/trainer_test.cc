@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "recsys/error.h"
@@ -399,6 +401,165 @@ TEST(TrainerTest, RunAtItsStepLimitStaysThere) {
   expect_identical(scores, resumed.model->recommend(queries, opt));
   fs::remove_all(straight_dir);
   fs::remove_all(split_dir);
+}
+
+// A step limit that a cooldown anneals to validates the annealed weights, also in the middle of an
+// epoch: otherwise best.pt (what evaluate loads by default) would be from before the cooldown.
+TEST(TrainerTest, StepLimitWithACooldownValidatesItsFinalWeights) {
+  ValidatingRun run(15);
+  auto& [ds, map, c, t] = run;
+  t.cooldown_steps = 5;
+  const fs::path dir = temp_dir("cooldown_final");
+  t.out_dir = dir.string();
+  auto result = train_recommender(ds, &map, c, t);
+  EXPECT_EQ(result.stop_reason, "max_steps");
+  const auto v = validations(dir);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].first, 10);
+  EXPECT_EQ(v[1].first, 15);
+  fs::remove_all(dir);
+}
+
+// A checkpoint's files commit together with state.ini: a save cut short before its commit is
+// dropped, one cut short after it is completed, and files from different saves are refused. The
+// training log loses what was written after the last commit.
+TEST(TrainerTest, CheckpointSavesCutShortAreRecovered) {
+  ValidatingRun run(20);
+  auto& [ds, map, c, t] = run;
+  const fs::path straight_dir = temp_dir("commit_straight");
+  const fs::path dir = temp_dir("commit_split");
+  t.out_dir = straight_dir.string();
+  const auto straight = train_recommender(ds, &map, c, t);
+  const auto expected = validations(straight_dir);
+  ASSERT_EQ(expected.size(), 2u);
+
+  t.out_dir = dir.string();
+  auto to_step_15 = [&] {
+    t.max_steps = 15;
+    ASSERT_EQ(train_recommender(ds, &map, c, t).steps, 15);
+    t.max_steps = 20;
+  };
+  to_step_15();
+  // Cut short before the commit: a staged file of a later save, and log lines after the commit.
+  { std::ofstream(dir / "last.pt.next") << "half a file"; }
+  {
+    std::ofstream(dir / "train_log.jsonl", std::ios::app) << "{\"step\":19,\"valid_ndcg@10\":1}\n";
+  }
+  auto resumed = train_recommender(ds, &map, c, t);
+  EXPECT_FALSE(fs::exists(dir / "last.pt.next"));
+  EXPECT_EQ(resumed.last_loss, straight.last_loss);
+  EXPECT_EQ(validations(dir), expected);
+
+  // Cut short after the commit: the weights were never moved into place.
+  fs::remove_all(dir);
+  to_step_15();
+  fs::rename(dir / "last.pt", dir / "last.pt.next");
+  { std::ofstream(dir / "last.pt") << "weights of another step"; }
+  resumed = train_recommender(ds, &map, c, t);
+  EXPECT_EQ(resumed.last_loss, straight.last_loss);
+  EXPECT_EQ(validations(dir), expected);
+
+  // Weights of a later save beside the state and optimizer of an earlier one.
+  fs::remove_all(dir);
+  to_step_15();
+  const fs::path keep = temp_dir("commit_keep");
+  fs::create_directories(keep);
+  for (const char* name : {"state.ini", "optimizer.pt", "rng.pt"})
+    fs::copy_file(dir / name, keep / name);
+  t.max_steps = 18;
+  ASSERT_EQ(train_recommender(ds, &map, c, t).steps, 18);
+  for (const char* name : {"state.ini", "optimizer.pt", "rng.pt"})
+    fs::copy_file(keep / name, dir / name, fs::copy_options::overwrite_existing);
+  t.max_steps = 20;
+  EXPECT_THROW(train_recommender(ds, &map, c, t), Error);
+  fs::remove_all(keep);
+  fs::remove_all(dir);
+  fs::remove_all(straight_dir);
+}
+
+// A validation that fails (here: best.pt cannot be written) loses only itself: the epoch's steps
+// were saved before it, and the resume runs it.
+TEST(TrainerTest, FailedValidationKeepsTheEpoch) {
+  ValidatingRun run(20);
+  auto& [ds, map, c, t] = run;
+  const fs::path straight_dir = temp_dir("failed_validation_straight");
+  const fs::path dir = temp_dir("failed_validation");
+  t.out_dir = straight_dir.string();
+  const auto straight = train_recommender(ds, &map, c, t);
+  t.out_dir = dir.string();
+  fs::create_directories(dir / "best.pt" / "in_the_way");
+  t.max_steps = 20;
+  t.resume = true;
+  // The fresh run removes a stale best.pt file, not a directory in its place: the first
+  // validation's save of the best weights fails.
+  EXPECT_ANY_THROW(train_recommender(ds, &map, c, t));
+  const ConfigMap state = read_checkpoint_state(t.out_dir);
+  ASSERT_TRUE(state.count("step"));
+  EXPECT_EQ(state.at("step"), "10");
+  EXPECT_EQ(state.at("batch"), "10");
+  EXPECT_EQ(state.at("epoch"), "0");
+  fs::remove_all(dir / "best.pt");
+  const auto resumed = train_recommender(ds, &map, c, t);
+  EXPECT_EQ(resumed.last_loss, straight.last_loss);
+  EXPECT_EQ(validations(dir), validations(straight_dir));
+  fs::remove_all(dir);
+  fs::remove_all(straight_dir);
+}
+
+// --no-resume starts over: nothing of the previous run in the directory survives to be loaded.
+TEST(TrainerTest, NewRunRemovesThePreviousRunsFiles) {
+  ValidatingRun run(20);
+  auto& [ds, map, c, t] = run;
+  const fs::path dir = temp_dir("no_resume");
+  t.out_dir = dir.string();
+  train_recommender(ds, &map, c, t);
+  ASSERT_TRUE(fs::exists(dir / "best.pt"));
+  t.resume = false;
+  t.max_steps = 3;
+  t.seed = 7;
+  const auto fresh = train_recommender(ds, &map, c, t);
+  EXPECT_FALSE(fs::exists(dir / "best.pt"));
+  EXPECT_TRUE(validations(dir).empty());
+  const std::vector<Query> queries = test_queries(ds, 10);
+  expect_identical(fresh.model->recommend(queries, top5()),
+                   load_recommender(t.out_dir, &map, "cpu", CheckpointWeights::kBest)
+                       ->recommend(queries, top5()));
+  fs::remove_all(dir);
+}
+
+// The position inside an epoch belongs to the epoch's plan, which the seed and batch size draw.
+TEST(TrainerTest, ResumeMidEpochRefusesAnotherBatchPlan) {
+  ValidatingRun run(5);
+  auto& [ds, map, c, t] = run;
+  const fs::path dir = temp_dir("batch_plan");
+  t.out_dir = dir.string();
+  ASSERT_EQ(train_recommender(ds, &map, c, t).steps, 5);
+  t.max_steps = 10;
+  t.batch_size = 64;
+  EXPECT_THROW(train_recommender(ds, &map, c, t), Error);
+  t.batch_size = 32;
+  t.seed = 6;
+  EXPECT_THROW(train_recommender(ds, &map, c, t), Error);
+  t.seed = 5;
+  ASSERT_EQ(train_recommender(ds, &map, c, t).steps, 10);  // the end of epoch 1
+  t.max_steps = 12;
+  t.batch_size = 64;  // allowed between epochs (with a warning)
+  EXPECT_EQ(train_recommender(ds, &map, c, t).steps, 12);
+  fs::remove_all(dir);
+}
+
+TEST(TrainerTest, RejectsBadOptimizerSettings) {
+  auto rejects = [](auto set) {
+    TrainConfig t;
+    set(t);
+    EXPECT_THROW(t.validate(), Error);
+  };
+  rejects([](TrainConfig& t) { t.adam_beta2 = 1.0; });
+  rejects([](TrainConfig& t) { t.weight_decay = -0.1; });
+  rejects([](TrainConfig& t) { t.clip_norm = std::nan(""); });
+  rejects([](TrainConfig& t) { t.clip_norm = -1; });
+  rejects([](TrainConfig& t) { t.log_interval_seconds = 0; });
+  rejects([](TrainConfig& t) { t.lr = std::numeric_limits<double>::infinity(); });
 }
 
 // SASRec hands out its item table (row i = item i, the padding row left out), the same after a
