@@ -105,9 +105,9 @@ void LMIndexerOptions::add_options(boost::program_options::options_description& 
       "keep the TorchScript encoder's parameters fixed (1) or fine-tune them (0)")(
       "threads", po::value(&threads)->default_value(threads), "LibTorch threads (0 = default)")(
       "checkpoint", po::value(&checkpoint_path),
-      "checkpoint file (default: <store>.<name>.ckpt beside the store)")(
-      "resume", po::value(&resume)->default_value(resume),
-      "continue from the checkpoint when it exists")(
+      "checkpoint file (default: <store>.<name>.ckpt beside the store; a dry run's "
+      "<store>.<name>.dry-run.ckpt)")("resume", po::value(&resume)->default_value(resume),
+                                      "continue from the checkpoint when it exists")(
       "log-interval", real_value(&log_interval_seconds), "seconds between progress lines");
 }
 

@@ -1,6 +1,7 @@
 #include "recsys/cli/lm_index_command.h"
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -12,6 +13,7 @@
 #include "indexer/tfidf_features.h"
 #include "recsys/cli/command.h"
 #include "recsys/error.h"
+#include "recsys/hash.h"
 #include "recsys/logging.h"
 #include "storage/store.h"
 
@@ -27,9 +29,10 @@ double peak_rss_mib() {
   return 0.0;
 }
 
-std::string default_checkpoint(std::string store_path, const std::string& name) {
+// Beside the store; a dry run's is its own, so that it never replaces the model of a stored map.
+std::string default_checkpoint(std::string store_path, const std::string& name, bool dry_run) {
   while (store_path.size() > 1 && store_path.back() == '/') store_path.pop_back();
-  return store_path + "." + name + ".ckpt";
+  return store_path + "." + name + (dry_run ? ".dry-run.ckpt" : ".ckpt");
 }
 
 }  // namespace
@@ -55,7 +58,8 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
     return 0;
   RECSYS_CHECK(method == "lmindexer", "this entry point serves --method lmindexer only");
   if (!dry_run) storage::Store::check_map_name(name);  // before the training, not after it
-  if (lo.checkpoint_path.empty()) lo.checkpoint_path = default_checkpoint(store_path, name);
+  if (lo.checkpoint_path.empty())
+    lo.checkpoint_path = default_checkpoint(store_path, name, dry_run);
   lo.validate();
 
   auto store = storage::Store::open(
@@ -85,7 +89,9 @@ int run_lmindexer_index(const std::vector<std::string>& args) {
                                    std::vector<uint32_t>(lo.id_length, lo.codebook_size));
   nlohmann::json config = nlohmann::json::parse(lo.to_json());
   config["text_field"] = text_field;
-  config["checkpoint"] = lo.checkpoint_path;
+  // `index assign` finds the model from anywhere, and knows it for the one that made the map.
+  config["checkpoint"] = std::filesystem::absolute(lo.checkpoint_path).string();
+  config["checkpoint_fingerprint"] = file_fingerprint(lo.checkpoint_path);
   config["num_items"] = texts.size();
   map.config_json = config.dump();
   const indexer::IdQualityReport report =
@@ -162,6 +168,18 @@ int run_index_assign(const std::vector<std::string>& args) {
       checkpoint = config["checkpoint"].get<std::string>();
   }
   RECSYS_CHECK(!checkpoint.empty(), "map '", name, "' names no checkpoint; pass --checkpoint");
+  // The model must be the one that made the map: another one's codes mean other things.
+  if (const auto config = nlohmann::json::parse(info->config_json, nullptr, false);
+      !config.is_discarded() && config.contains("checkpoint_fingerprint")) {
+    RECSYS_CHECK(std::filesystem::exists(checkpoint), "checkpoint '", checkpoint, "' of map '",
+                 name, "' is missing");
+    RECSYS_CHECK(
+        file_fingerprint(checkpoint) == config["checkpoint_fingerprint"].get<std::string>(),
+        "checkpoint '", checkpoint, "' is not the model that made map '", name,
+        "' (it was retrained or replaced since the map was stored): its codes would not "
+        "match the map's; rebuild the map with `recsys index --method lmindexer --name ",
+        name, "`");
+  }
 
   std::ifstream in(items_path);
   if (!in) RECSYS_THROW(ErrorCode::kNotFound, "cannot read --items '", items_path, "'");
@@ -184,6 +202,10 @@ int run_index_assign(const std::vector<std::string>& args) {
   RECSYS_CHECK(lm.options().id_length + 1 == info->vocab.size(), "checkpoint ", checkpoint, " has ",
                lm.options().id_length, " positions but map '", name, "' has ",
                info->vocab.size() - 1);
+  for (size_t l = 0; l < lm.options().id_length; ++l)
+    RECSYS_CHECK(uint32_t(lm.options().codebook_size) == info->vocab[l], "checkpoint ", checkpoint,
+                 " has ", lm.options().codebook_size, " codes per position but map '", name,
+                 "' has ", info->vocab[l], " at position ", l + 1);
   const auto codes = lm.assign(texts);
   std::ofstream file;
   if (!output.empty()) {

@@ -127,6 +127,20 @@ for i in $(seq 7); do echo "new shade $i polish"; done >"$tmp/seven.txt"
 check "index assign beyond the suffixes" 0 "$bin" index assign --store "$tmp/n" --name lm \
   --items "$tmp/seven.txt"
 expect_in "warns of suffixes beyond the map" "$tmp/err" "beyond the suffixes of map 'lm'"
+# A dry run keeps its own checkpoint; a model retrained into the map's checkpoint is refused.
+lm_options=(--levels 1 --codebook-size 2 --lm-epochs 1 --lm-d-model 8 --lm-heads 1
+  --lm-encoder-layers 1 --lm-feedforward 16 --lm-tokenizer-vocab 30 --lm-max-text-length 6
+  --lm-batch-size 4 --seed 9)
+check "lmindexer dry run" 0 "$bin" index --store "$tmp/n" --method lmindexer --name lm \
+  "${lm_options[@]}" --dry-run
+[ -f "$tmp/n.lm.dry-run.ckpt" ] || { echo "FAIL the dry run has no checkpoint of its own"; fail=1; }
+check "index assign after a dry run" 0 "$bin" index assign --store "$tmp/n" --name lm \
+  --items "$tmp/new.tsv"
+check "retrain into the map's checkpoint" 0 "$bin" index --store "$tmp/n" --method lmindexer \
+  --name lm "${lm_options[@]}" --dry-run --resume 0 --checkpoint "$tmp/n.lm.ckpt"
+check "index assign refuses another model" 2 "$bin" index assign --store "$tmp/n" --name lm \
+  --items "$tmp/new.tsv"
+expect_in "names the model" "$tmp/err" "is not the model that made map 'lm'"
 # A tiny TIGER: 12 users x 6 reviews over 8 items (generated here; the fixture users are too short
 # to train on): index, a few training steps, evaluate with per-user ranks.
 mkdir "$tmp/seq"
