@@ -2,10 +2,13 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "datasets/internal/number_text.h"
 #include "datasets/line_reader.h"
 #include "datasets/python_literal.h"
 #include "datasets/readers.h"
@@ -97,15 +100,18 @@ RawInteraction parse_review(simdjson::dom::parser& parser, std::string_view line
       std::string_view s;
       if (field.get_string().get(s))
         throw std::runtime_error(std::string("field '") + key + "' is not a number");
-      try {
-        out = std::stod(std::string(s));
-      } catch (...) {
-        throw std::runtime_error(std::string("field '") + key + "' is not a number");
-      }
+      // The whole text must be the number ("2013-05-01" is not 2013; "5 stars" is not 5).
+      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+      if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+      const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+      if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+        throw std::runtime_error(std::string("field '") + key + "' is not a number: \"" +
+                                 std::string(s) + "\"");
     }
     return true;
   };
-  double ts = 0;
+  double ts = 0, millis = -1;           // 2023 dumps stamp in milliseconds
   if (get_str("reviewerID", r.user)) {  // 2014 / 2018
     if (!get_str("asin", r.item)) throw std::runtime_error("missing field 'asin'");
     if (!get_num("unixReviewTime", ts)) throw std::runtime_error("missing field 'unixReviewTime'");
@@ -118,6 +124,7 @@ RawInteraction parse_review(simdjson::dom::parser& parser, std::string_view line
     if (!get_str("parent_asin", r.item) && !get_str("asin", r.item))
       throw std::runtime_error("missing field 'parent_asin'");
     if (!get_num("timestamp", ts)) throw std::runtime_error("missing field 'timestamp'");
+    millis = ts;
     ts /= 1000.0;
     double rating;
     if (get_num("rating", rating)) {
@@ -130,6 +137,8 @@ RawInteraction parse_review(simdjson::dom::parser& parser, std::string_view line
   if (r.user.empty() || r.item.empty()) throw std::runtime_error("empty user or item id");
   if (!to_timestamp(ts, r.timestamp))
     throw std::runtime_error("timestamp " + std::to_string(ts) + " is not a time in seconds");
+  if (millis >= 0)
+    r.millis = uint16_t(std::clamp(millis - double(r.timestamp) * 1000.0, 0.0, 999.0));
   return r;
 }
 
@@ -183,11 +192,7 @@ ItemRecord meta_from_python(std::string_view line) {
 std::string json_text(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_number_integer()) return std::to_string(j.get<int64_t>());
-  if (j.is_number()) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%g", j.get<double>());
-    return buf;
-  }
+  if (j.is_number()) return internal::format_shortest(j.get<double>());
   if (j.is_array()) {
     std::string out;
     for (const auto& e : j) {

@@ -79,7 +79,8 @@ TextFile::TextFile(std::string path) : path_(std::move(path)) {
   std::string raw = read_raw(path_);
   const bool gz = raw.size() >= 2 && uint8_t(raw[0]) == 0x1f && uint8_t(raw[1]) == 0x8b;
   data_ = gz ? gunzip(path_, raw) : std::move(raw);
-  size_t start = 0;
+  // A UTF-8 byte-order mark (as Windows tools write) is not part of the first record.
+  size_t start = data_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
   const size_t n = data_.size();
   lines_.reserve(n / 64);
   while (start < n) {

@@ -1,5 +1,6 @@
 // Reads a text file, plain or gzip-compressed (detected from the magic bytes, not the name), into
-// memory and splits it into lines. A truncated or corrupt gzip stream is an error naming the file.
+// memory and splits it into lines (dropping a leading UTF-8 byte-order mark). A truncated or
+// corrupt gzip stream is an error naming the file.
 #pragma once
 
 #include <string>

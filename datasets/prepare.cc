@@ -252,7 +252,9 @@ Dataset build_dataset(RawCorpus corpus, const PrepareOptions& o) {
     auto& seq = per_user[u];
     if (seq.empty()) continue;
     std::stable_sort(seq.begin(), seq.end(), [&](uint32_t a, uint32_t b) {
-      return corpus.interactions[a].timestamp < corpus.interactions[b].timestamp;
+      const RawInteraction& x = corpus.interactions[a];
+      const RawInteraction& y = corpus.interactions[b];
+      return x.timestamp != y.timestamp ? x.timestamp < y.timestamp : x.millis < y.millis;
     });
     if (o.max_history > 0 && seq.size() > size_t(o.max_history))
       seq.erase(seq.begin(), seq.end() - o.max_history);

@@ -2,10 +2,13 @@
 
 #include <cstdlib>
 
+#include "datasets/internal/number_text.h"
 #include "datasets/internal/utf8.h"
 #include "recsys/error.h"
 
 namespace recsys::data {
+
+using internal::format_shortest;
 
 using internal::append_utf8;
 
@@ -206,9 +209,22 @@ class PyLiteralParser {
         case 'x':
           append_utf8(out, hex_escape(2));
           break;
-        case 'u':
-          append_utf8(out, hex_escape(4));
+        case 'u': {
+          uint32_t cp = hex_escape(4);
+          // Python 2's narrow builds wrote characters beyond U+FFFF as surrogate pairs.
+          if (cp >= 0xD800 && cp <= 0xDBFF && s_.compare(pos_, 2, "\\u") == 0 &&
+              pos_ + 6 <= s_.size()) {
+            const size_t at = pos_;
+            pos_ += 2;
+            const uint32_t low = hex_escape(4);
+            if (low >= 0xDC00 && low <= 0xDFFF)
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            else
+              pos_ = at;  // a lone high surrogate, then another escape
+          }
+          append_utf8(out, cp);
           break;
+        }
         case 'U':
           append_utf8(out, hex_escape(8));
           break;
@@ -324,11 +340,8 @@ std::string PyValue::to_text() const {
       std::snprintf(buf, sizeof(buf), "%.0f", num_);
       return buf;
     }
-    case Kind::kFloat: {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "%g", num_);
-      return buf;
-    }
+    case Kind::kFloat:
+      return format_shortest(num_);
     case Kind::kList: {
       std::string out;
       for (const auto& v : list_) {

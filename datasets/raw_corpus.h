@@ -15,6 +15,7 @@ struct RawInteraction {
   std::string user;
   std::string item;
   int64_t timestamp = 0;  // seconds
+  uint16_t millis = 0;    // past `timestamp` (2023 dumps stamp in ms): orders a user's second
   float rating = 0;
   bool has_rating = false;
 };

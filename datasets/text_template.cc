@@ -3,6 +3,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "datasets/internal/html_entities.h"
 #include "datasets/internal/utf8.h"
 #include "recsys/error.h"
 
@@ -12,15 +13,12 @@ using internal::append_utf8;
 
 namespace {
 
-struct Entity {
-  const char* name;
-  uint32_t cp;
-};
-const Entity kEntities[] = {
-    {"amp", '&'},      {"lt", '<'},       {"gt", '>'},        {"quot", '"'},     {"apos", '\''},
-    {"nbsp", ' '},     {"ndash", 0x2013}, {"mdash", 0x2014},  {"rsquo", 0x2019}, {"lsquo", 0x2018},
-    {"rdquo", 0x201D}, {"ldquo", 0x201C}, {"hellip", 0x2026}, {"reg", 0xAE},     {"trade", 0x2122},
-    {"copy", 0xA9},    {"eacute", 0xE9},  {"deg", 0xB0}};
+// HTML 4's entities, plus XML's "&apos;"; a non-breaking space becomes a plain one.
+uint32_t entity_code_point(const std::string& name) {
+  if (name == "nbsp") return ' ';
+  if (name == "apos") return '\'';
+  return internal::html_entity(name);
+}
 
 }  // namespace
 
@@ -43,12 +41,10 @@ std::string clean_text(const std::string& raw) {
             done = true;
           }
         } else {
-          for (const auto& e : kEntities)
-            if (name == e.name) {
-              append_utf8(decoded, e.cp);
-              done = true;
-              break;
-            }
+          if (const uint32_t cp = entity_code_point(name)) {
+            append_utf8(decoded, cp);
+            done = true;
+          }
         }
         if (done) {
           i = semi + 1;

@@ -21,7 +21,8 @@ class TextTemplate {
   std::vector<std::string> fields_;
 };
 
-// Decodes HTML entities (&amp; &quot; &#39; &#x27; &nbsp; ...) and collapses runs of whitespace.
+// Decodes HTML 4 named entities (&amp; &egrave; &bull; ..., plus &apos;; &nbsp; becomes a space)
+// and numeric ones (&#39; &#x27;), and collapses runs of whitespace. Unknown names stay as text.
 std::string clean_text(const std::string& raw);
 
 // Category names of all paths, flattened and de-duplicated, in order.

@@ -44,6 +44,21 @@ TEST(PrepareTest, StableChronologicalOrderKeepsFileOrderOnTies) {
   EXPECT_EQ(d.name, "amazon2014");
 }
 
+// 2023 dumps stamp reviews in milliseconds: within one second they still order by time.
+TEST(PrepareTest, MillisecondsOrderReviewsWithinASecond) {
+  TempDir dir;
+  dir.write("Ms.jsonl",
+            "{\"user_id\": \"U1\", \"parent_asin\": \"A\", \"timestamp\": 1588687728923}\n"
+            "{\"user_id\": \"U1\", \"parent_asin\": \"B\", \"timestamp\": 1588687728100}\n"
+            "{\"user_id\": \"U1\", \"parent_asin\": \"C\", \"timestamp\": 1588687729000}\n");
+  dir.write("meta_Ms.jsonl", "{\"parent_asin\": \"A\", \"title\": \"a\"}\n");
+  PrepareOptions o;
+  o.input = dir.root();
+  const Dataset d = prepare_dataset(o);
+  EXPECT_EQ(history(d, 0), (std::vector<std::string>{"B", "A", "C"}));
+  EXPECT_EQ(d.users[0].timestamps, (std::vector<int64_t>{1588687728, 1588687728, 1588687729}));
+}
+
 TEST(PrepareTest, LeaveOneOutSplitSizes) {
   const Dataset d = prepare_dataset(options_for("amazon2014"));
   EXPECT_EQ(d.stats.split.train_interactions, 1u + 1u + 1u);
@@ -96,6 +111,10 @@ TEST(PrepareTest, TextTemplateOrderAndCategoryFlattening) {
   EXPECT_THROW(prepare_dataset(o), Error);
   EXPECT_EQ(clean_text("  a&amp;b &#x41;&#66; &quot;x&quot;\n\t y &bogus; "),
             "a&b AB \"x\" y &bogus;");
+  // Entities that Beauty's and Office's item texts use, beyond the few decoded before.
+  EXPECT_EQ(clean_text("Cr&egrave;me &bull; 1&frac12; oz &times;2 &Eacute;t&eacute; &dagger;"),
+            "Cr\u00e8me \u2022 1\u00bd oz \u00d72 \u00c9t\u00e9 \u2020");
+  EXPECT_EQ(clean_text("&EGRAVE; &thetasym; &nbsp;&apos;"), "&EGRAVE; \u03d1 '");
 }
 
 TEST(PrepareTest, DetectsEveryFormat) {

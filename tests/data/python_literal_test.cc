@@ -23,6 +23,20 @@ TEST(PythonLiteralTest, ParsesQuotingStylesAndEscapes) {
   EXPECT_EQ(v.get("i")->str(), "A");
 }
 
+// Python 2's narrow builds wrote characters beyond U+FFFF as escaped surrogate pairs; prices are
+// written in full, as Python prints them.
+TEST(PythonLiteralTest, SurrogatePairsAndFloatsAsText) {
+  EXPECT_EQ(parse_python_literal(R"(u'smile \ud83d\ude00 end')").str(),
+            "smile \xf0\x9f\x98\x80 end");
+  EXPECT_EQ(parse_python_literal(R"(u'\ud83d x')").str(), "\xef\xbf\xbd x");  // lone: U+FFFD
+  EXPECT_EQ(parse_python_literal(R"(u'\ud83d\u0041')").str(),
+            "\xef\xbf\xbd"
+            "A");
+  EXPECT_EQ(parse_python_literal("{'p': 12345.67}").get("p")->to_text(), "12345.67");
+  EXPECT_EQ(parse_python_literal("1234567.0").to_text(), "1234567");
+  EXPECT_EQ(parse_python_literal("0.1").to_text(), "0.1");
+}
+
 TEST(PythonLiteralTest, ParsesNestedContainersAndScalars) {
   const PyValue v = parse_python_literal(
       "{'cats': [['Beauty', 'Makeup'], ['Beauty']], 'rank': {'Beauty': 12}, 'p': 8.5, "

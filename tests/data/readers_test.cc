@@ -20,6 +20,17 @@ using testing::fixture;
 using testing::slurp;
 using testing::TempDir;
 
+// The error of reading `path` as reviews under the default (fail) policy; "" when it reads.
+std::string reviews_error(const std::string& path) {
+  try {
+    RawCorpus c;
+    read_amazon_reviews(path, {}, c);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 TEST(AmazonReaderTest, Reads2014ReviewsWithFullAndReducedFields) {
   RawCorpus c;
   read_amazon_reviews(fixture("amazon2014/reviews_Fixture1_5.json"), {}, c);
@@ -142,19 +153,48 @@ TEST(AmazonReaderTest, MalformedRecordNamesFileAndLine) {
                 "{\"reviewerID\": \"U1\", \"asin\": \"I2\"}\n"
                 "{\"reviewerID\": \"U2\", \"asin\": \"I2\", \"unixReviewTime\": 3}\n"
                 "not json\n");
-  try {
-    RawCorpus c;
-    read_amazon_reviews(path, {}, c);
-    FAIL();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("r.json:2"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("unixReviewTime"), std::string::npos) << msg;
-  }
+  const std::string msg = reviews_error(path);
+  EXPECT_NE(msg.find("r.json:2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("unixReviewTime"), std::string::npos) << msg;
   RawCorpus c;
   read_amazon_reviews(path, {BadRecordPolicy::kSkip}, c);
   EXPECT_EQ(c.interactions.size(), 2u);
   EXPECT_EQ(c.skipped_records, 2u);
+}
+
+// A number given as text must be all number: "2013-05-01" is not the year 2013.
+TEST(AmazonReaderTest, NumbersGivenAsTextMustBeWhole) {
+  TempDir dir;
+  const std::string path =
+      dir.write("r.json",
+                "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": \"1367366400\", "
+                "\"overall\": \" 4.0 \"}\n"
+                "{\"reviewerID\": \"U1\", \"asin\": \"I2\", \"unixReviewTime\": \"2013-05-01\"}\n"
+                "{\"reviewerID\": \"U1\", \"asin\": \"I3\", \"unixReviewTime\": 2, \"overall\": "
+                "\"5 stars\"}\n");
+  const std::string msg = reviews_error(path);
+  EXPECT_NE(msg.find("r.json:2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("2013-05-01"), std::string::npos) << msg;
+  RawCorpus c;
+  read_amazon_reviews(path, {BadRecordPolicy::kSkip}, c);
+  ASSERT_EQ(c.interactions.size(), 1u);
+  EXPECT_EQ(c.interactions[0].timestamp, 1367366400);
+  EXPECT_EQ(c.interactions[0].rating, 4.0f);
+  EXPECT_EQ(c.skipped_records, 2u);
+}
+
+// Windows tools start UTF-8 files with a byte-order mark; it is not part of the first record.
+TEST(AmazonReaderTest, ByteOrderMarkIsNotPartOfTheFirstRecord) {
+  TempDir dir;
+  RawCorpus c;
+  read_amazon_reviews(
+      dir.write("r.json",
+                "\xEF\xBB\xBF{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1}\n"
+                "{\"reviewerID\": \"U1\", \"asin\": \"I2\", \"unixReviewTime\": 2}\n"),
+      {}, c);
+  read_amazon_meta(dir.write("m.json", "\xEF\xBB\xBF{'asin': 'I1', 'title': 'Balm'}\n"), {}, c);
+  EXPECT_EQ(c.interactions.size(), 2u);
+  EXPECT_EQ(c.meta.at("I1").title, "Balm");
 }
 
 TEST(AmazonReaderTest, MalformedMetaLineIsReported) {
