@@ -16,6 +16,10 @@ void IndexerOptions::validate() const {
   RECSYS_CHECK(kmeans_iterations >= 1 && kmeans_restarts >= 1,
                "indexer: k-means iterations and restarts must be >= 1");
   RECSYS_CHECK(!rqvae_hidden.empty() && rqvae_latent > 0, "indexer: bad RQ-VAE shape");
+  for (int64_t width : rqvae_hidden)
+    RECSYS_CHECK(width > 0, "indexer: RQ-VAE hidden widths must be positive, got ", width);
+  RECSYS_CHECK(rqvae_beta >= 0, "indexer: RQ-VAE commitment weight beta must be >= 0, got ",
+               rqvae_beta);
   RECSYS_CHECK(rqvae_epochs >= 1 && rqvae_batch_size >= 1 && rqvae_lr > 0,
                "indexer: RQ-VAE epochs, batch size and learning rate must be positive");
 }

@@ -1,8 +1,11 @@
 #include "indexer/lm_indexer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <sstream>
@@ -38,6 +41,11 @@ void LMIndexerOptions::validate() const {
   RECSYS_CHECK(learning_rate > 0, "lmindexer learning_rate must be > 0");
   RECSYS_CHECK(mask_rate >= 0 && mask_rate <= 1 && max_mask_rate >= 0 && max_mask_rate <= 1,
                "lmindexer mask rates must be in [0, 1]");
+  RECSYS_CHECK(mask_rate <= max_mask_rate, "lmindexer mask_rate ", mask_rate,
+               " is above max_mask_rate ", max_mask_rate, " (which would cap it everywhere)");
+  RECSYS_CHECK(mask_rate_step >= 0 && mask_rate_step <= 1,
+               "lmindexer mask_rate_step must be in [0, 1], got ", mask_rate_step);
+  RECSYS_CHECK(grad_clip >= 0, "lmindexer grad_clip must be >= 0 (0 = off), got ", grad_clip);
   RECSYS_CHECK(temperature > 0, "lmindexer temperature must be > 0");
   RECSYS_CHECK(contrastive_weight >= 0 && commitment_weight >= 0,
                "lmindexer loss weights must be >= 0");
@@ -186,6 +194,14 @@ LMIndexer LMIndexer::train(const std::vector<std::string>& texts, const LMIndexe
                    trainer->options().to_json(), "\n  requested:  ", options.to_json());
       trainer->adopt_runtime_options(options, texts);
     }
+  }
+  if (!options.checkpoint_path.empty()) {  // before the training, not after its first epoch
+    const std::filesystem::path parent =
+        std::filesystem::path(options.checkpoint_path).parent_path();
+    const std::string dir = parent.empty() ? "." : parent.string();
+    if (!std::filesystem::is_directory(dir) || ::access(dir.c_str(), W_OK) != 0)
+      RECSYS_THROW(ErrorCode::kIOError, "cannot write checkpoint '", options.checkpoint_path,
+                   "': directory '", dir, "' is missing or not writable");
   }
   if (!trainer) trainer = std::make_unique<LMIndexerTrainer>(texts, options);
   trainer->run();

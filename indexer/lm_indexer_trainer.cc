@@ -24,6 +24,17 @@
 namespace recsys::indexer {
 namespace {
 
+// An exception's message without a C++ backtrace (c10::Error) or the TorchScript traceback before
+// the error itself (the interpreter's JITException, which is no c10::Error).
+std::string error_text(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e))
+    return c10_error->what_without_backtrace();
+  std::string text(e.what());
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  const size_t nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
 using Clock = std::chrono::steady_clock;
 
 uint64_t epoch_seed(uint64_t seed, int64_t position, LMIndexerPhase phase, int64_t epoch) {
@@ -129,14 +140,28 @@ torch::jit::Module LMIndexerTrainer::load_script() {
   try {
     const auto ids = tokens_.slice(0, 0, 1);
     h = script.forward({ids, padding_.slice(0, 0, 1).logical_not()}).toTensor();
-  } catch (const c10::Error& e) {
-    RECSYS_THROW(
-        ErrorCode::kInvalidArgument, "TorchScript encoder '", path,
-        "' failed on forward(ids int64 [B, T], mask bool [B, T]): ", e.what_without_backtrace());
+  } catch (const std::exception& e) {  // c10::Error, or the interpreter's JITException
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "TorchScript encoder '", path,
+                 "' failed on forward(ids int64 [B, T], mask bool [B, T]): ", error_text(e));
   }
   RECSYS_CHECK(
       h.dim() == 3 && h.size(0) == 1 && h.size(1) == tokens_.size(1) && h.is_floating_point(),
       "TorchScript encoder '", path, "' must return float [B, T, H]; got ", h.sizes());
+  // Item 0 may use only small ids: the tokenizer's largest must also be in the script's table.
+  const int64_t top = tokenizer_->vocab_size() - 1;
+  try {
+    script.forward({torch::full({1, 2}, top, torch::kLong), torch::ones({1, 2}, torch::kBool)});
+  } catch (const std::exception& e) {
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "TorchScript encoder '", path, "' fails on id ", top,
+                 " of the ", top + 1,
+                 "-piece tokenizer (its vocabulary is smaller?): pass the encoder's own "
+                 "SentencePiece model as --lm-tokenizer-model (",
+                 error_text(e), ")");
+  }
+  if (options_.tokenizer_model.empty())
+    RECSYS_LOG(Warning) << "lmindexer: the TorchScript encoder reads ids of a tokenizer trained "
+                           "here on the item texts; a pretrained encoder needs its own "
+                           "(--lm-tokenizer-model)";
   script_hidden_ = h.size(2);
   RECSYS_LOG(Info) << "lmindexer: TorchScript text encoder " << path << " (H = " << script_hidden_
                    << ", " << script.parameters().size() << " parameter tensors, "

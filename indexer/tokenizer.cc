@@ -104,8 +104,19 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& corpus,
       {"eos_id", "3"},
       {"minloglevel", "2"},
   };
+  // SentencePiece's trainer skips sentences beyond max_sentence_length (silently, at this log
+  // level): a long text (a full description) is trained on by its start, not left out.
+  const size_t limit = size_t(options.max_sentence_length);
+  std::vector<std::string> cut;
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    if (corpus[i].size() <= limit) continue;
+    if (cut.empty()) cut = corpus;
+    size_t n = limit;
+    while (n > 0 && (static_cast<unsigned char>(cut[i][n]) & 0xC0) == 0x80) --n;  // whole chars
+    cut[i].resize(n);
+  }
   std::string proto;
-  check(api().train(args, corpus, &proto), ErrorCode::kInvalidArgument,
+  check(api().train(args, cut.empty() ? corpus : cut, &proto), ErrorCode::kInvalidArgument,
         "SentencePiece training failed");
   Tokenizer tok = from_serialized(proto);
   RECSYS_LOG(Info) << "tokenizer: trained " << options.model_type << " model with "

@@ -15,7 +15,7 @@ struct TokenizerOptions {
   double character_coverage = 0.9995;
   bool lowercase = true;  // case folding (normalization nmt_nfkc_cf)
   int num_threads = 2;
-  int max_sentence_length = 4192;  // bytes; longer sentences are skipped by the trainer
+  int max_sentence_length = 4192;  // bytes; longer texts are trained on by their start
   void validate() const;
 };
 

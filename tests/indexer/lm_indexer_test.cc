@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "indexer/cluster_metrics.h"
 #include "indexer/collision_suffix.h"
+#include "indexer/indexer.h"
 #include "indexer/lm_indexer_model.h"
 #include "indexer/lm_indexer_trainer.h"
 #include "indexer/word_embeddings.h"
@@ -382,6 +384,35 @@ TEST(LMIndexerOptionsTest, ValidatesAndSerialises) {
   o.heads = 4;
   EXPECT_THROW(o.validate(), Error);
   EXPECT_THROW(LMIndexer::train({"a", "b"}, small_options()), Error);  // K > items
+  // Rates a larger maximum would cap everywhere, negative steps and clipping norms.
+  auto rejects = [](auto set) {
+    LMIndexerOptions bad;
+    set(bad);
+    EXPECT_THROW(bad.validate(), Error);
+  };
+  rejects([](LMIndexerOptions& b) { b.mask_rate = 0.95; });
+  rejects([](LMIndexerOptions& b) { b.mask_rate_step = -0.5; });
+  rejects([](LMIndexerOptions& b) { b.mask_rate_step = std::nan(""); });
+  rejects([](LMIndexerOptions& b) { b.grad_clip = -1; });
+  IndexerOptions io;
+  io.rqvae_beta = -1;
+  EXPECT_THROW(io.validate(), Error);
+  io.rqvae_beta = 0.25;
+  io.rqvae_hidden = {0};
+  EXPECT_THROW(io.validate(), Error);
+}
+
+// A checkpoint that cannot be written is found before the training, not after its first epoch.
+TEST(LMIndexerOptionsTest, UnwritableCheckpointFailsBeforeTraining) {
+  LMIndexerOptions o = small_options();
+  o.checkpoint_path = "/nonexistent/dir/x.ckpt";
+  try {
+    LMIndexer::train(planted_corpus(10).texts, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("directory '/nonexistent/dir'"), std::string::npos)
+        << e.what();
+  }
 }
 
 // --- issue 4 follow-up: final reassignment, encoder freeze, GloVe init, TorchScript encoder ---
@@ -532,10 +563,10 @@ TEST(LMIndexerGloveTest, MatchedPiecesGetTheirWordVectors) {
 }
 
 // A tiny scripted text encoder honouring the contract forward(ids, mask) -> [B, T, H].
-void save_script_encoder(const std::string& path, uint64_t seed) {
+void save_script_encoder(const std::string& path, uint64_t seed, int64_t vocab = 256) {
   torch::manual_seed(seed);
   torch::jit::Module m("TinyTextEncoder");
-  m.register_parameter("weight", torch::randn({256, 16}), false);
+  m.register_parameter("weight", torch::randn({vocab, 16}), false);
   m.register_parameter("mix", torch::randn({16, 16}) * 0.25, false);
   m.define(R"JIT(
 def forward(self, ids, mask):
@@ -544,6 +575,24 @@ def forward(self, ids, mask):
     return x * mask.unsqueeze(-1).float()
 )JIT");
   m.save(path);
+}
+
+// An encoder whose table is smaller than the tokenizer is refused at once, even when item 0 (the
+// first probe) uses only small ids: here it is empty.
+TEST(LMIndexerScriptTest, RefusesAnEncoderSmallerThanTheTokenizer) {
+  Corpus c = planted_corpus(10);
+  c.texts[0] = "";
+  const std::string script = temp_path("lmindexer_small_encoder.pt");
+  save_script_encoder(script, 1, /*vocab=*/5);
+  LMIndexerOptions o = small_options();
+  o.encoder_script = script;
+  try {
+    LMIndexerTrainer trainer(c.texts, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--lm-tokenizer-model"), std::string::npos) << e.what();
+  }
+  std::remove(script.c_str());
 }
 
 TEST(LMIndexerScriptTest, TrainsThroughAScriptedEncoderAndRefusesAChangedFile) {

@@ -46,6 +46,22 @@ TEST(TokenizerTest, TrainsUnigramAndRoundTrips) {
   EXPECT_EQ(tok.decode(ids), "shampoo for hair");  // lowercased by the normaliser
 }
 
+// Texts beyond max_sentence_length (4,192 bytes) are trained on by their start: SentencePiece
+// would skip them, and a corpus of long descriptions only would have nothing to train on.
+TEST(TokenizerTest, TrainsOnTheStartOfLongTexts) {
+  std::vector<std::string> long_texts;
+  for (std::string text : small_corpus()) {
+    if (text.empty()) continue;
+    while (text.size() <= 5000) text += " caf\u00e9 deluxe";  // 2-byte characters on the cut
+    long_texts.push_back(text);
+  }
+  const Tokenizer tok = Tokenizer::train(long_texts, small_options("unigram"));
+  EXPECT_GT(tok.vocab_size(), 20);
+  const std::vector<int> ids = tok.encode("shampoo for hair");
+  for (int id : ids) EXPECT_NE(id, tok.unk_id());
+  EXPECT_EQ(tok.decode(ids), "shampoo for hair");
+}
+
 TEST(TokenizerTest, TrainsBpe) {
   Tokenizer tok = Tokenizer::train(small_corpus(), small_options("bpe"));
   EXPECT_EQ(tok.decode(tok.encode("mascara and serum")), "mascara and serum");
