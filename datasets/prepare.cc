@@ -248,6 +248,7 @@ Dataset build_dataset(RawCorpus corpus, const PrepareOptions& o) {
   d.name = o.name.empty() ? "dataset" : o.name;
   std::vector<int64_t> item_index(item_keys.size(), -1);
   TextTemplate tmpl(o.text_fields);
+  size_t repeats = 0;  // interactions whose (user, item) pair came before
   for (size_t u = 0; u < per_user.size(); ++u) {
     auto& seq = per_user[u];
     if (seq.empty()) continue;
@@ -276,8 +277,16 @@ Dataset build_dataset(RawCorpus corpus, const PrepareOptions& o) {
       rec.items.push_back(ItemIndex(idx));
       rec.timestamps.push_back(corpus.interactions[i].timestamp);
     }
+    std::vector<ItemIndex> sorted = rec.items;
+    std::sort(sorted.begin(), sorted.end());
+    repeats += size_t(sorted.end() - std::unique(sorted.begin(), sorted.end()));
     d.users.push_back(std::move(rec));
   }
+  // Kept as the dumps have them (as RecBole does), but said: they count towards the k-core, and a
+  // repeated test target is in the history (never a hit under --exclude-history).
+  if (repeats > 0)
+    RECSYS_LOG(Warning) << repeats << " interaction(s) repeat a (user, item) pair seen before in "
+                        << "the user's history; they are kept";
   d.finalize_stats();
   d.stats.skipped_records = corpus.skipped_records;
   RECSYS_CHECK(!d.users.empty(), "no interactions left after filtering (kcore ", o.kcore,

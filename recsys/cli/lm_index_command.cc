@@ -154,7 +154,10 @@ int run_index_assign(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_options("usage: recsys index assign --store DIR --name NAME --items FILE\n"
                      "Generates semantic IDs for new items from the trained LMIndexer, without "
-                     "retraining. Prints external_id, ID, and whether the item is new.",
+                     "retraining. Prints external_id, ID, and whether the item is new. The IDs "
+                     "are not stored: new items of one call get distinct collision suffixes, "
+                     "items of separate calls may get the same ID (give them all in one call, or "
+                     "rebuild the map).",
                      args, desc, vm))
     return 0;
   auto store = storage::Store::open(store_path);

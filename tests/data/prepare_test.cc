@@ -59,6 +59,24 @@ TEST(PrepareTest, MillisecondsOrderReviewsWithinASecond) {
   EXPECT_EQ(d.users[0].timestamps, (std::vector<int64_t>{1588687728, 1588687728, 1588687729}));
 }
 
+// A (user, item) pair reviewed twice stays in the history, and the ingest says how many there are.
+TEST(PrepareTest, RepeatedInteractionsAreKeptAndCounted) {
+  TempDir dir;
+  dir.write("reviews_Rep_5.json",
+            "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1}\n"
+            "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1}\n"
+            "{\"reviewerID\": \"U1\", \"asin\": \"I2\", \"unixReviewTime\": 2}\n"
+            "{\"reviewerID\": \"U2\", \"asin\": \"I2\", \"unixReviewTime\": 3}\n");
+  dir.write("meta_Rep.json", "{'asin': 'I1', 'title': 'a'}\n");
+  PrepareOptions o;
+  o.input = dir.root();
+  ::testing::internal::CaptureStderr();
+  const Dataset d = prepare_dataset(o);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(history(d, 0), (std::vector<std::string>{"I1", "I1", "I2"}));
+  EXPECT_NE(err.find("1 interaction(s) repeat a (user, item) pair"), std::string::npos) << err;
+}
+
 TEST(PrepareTest, LeaveOneOutSplitSizes) {
   const Dataset d = prepare_dataset(options_for("amazon2014"));
   EXPECT_EQ(d.stats.split.train_interactions, 1u + 1u + 1u);
