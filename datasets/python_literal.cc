@@ -1,5 +1,6 @@
 #include "datasets/python_literal.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "datasets/internal/number_text.h"
@@ -297,7 +298,14 @@ class PyLiteralParser {
         if (pos_ >= s_.size() || s_[pos_] != ':') fail("':' after a dict key");
         ++pos_;
         PyValue val = value(depth + 1);
-        v.dict_.emplace_back(key.to_text(), std::move(val));
+        std::string name = key.to_text();
+        // As in Python, a repeated key keeps its first place and takes the last value.
+        auto same = std::find_if(v.dict_.begin(), v.dict_.end(),
+                                 [&](const auto& entry) { return entry.first == name; });
+        if (same != v.dict_.end())
+          same->second = std::move(val);
+        else
+          v.dict_.emplace_back(std::move(name), std::move(val));
         skip_ws();
       }
       if (pos_ < s_.size() && s_[pos_] == ',') {

@@ -37,6 +37,15 @@ TEST(PythonLiteralTest, SurrogatePairsAndFloatsAsText) {
   EXPECT_EQ(parse_python_literal("0.1").to_text(), "0.1");
 }
 
+// A key given twice keeps its first place and takes its last value, as Python's dict does.
+TEST(PythonLiteralTest, RepeatedKeyTakesTheLastValue) {
+  const PyValue v = parse_python_literal("{'a': 1, 'b': 2, 'a': 3}");
+  ASSERT_EQ(v.dict().size(), 2u);
+  EXPECT_EQ(v.dict()[0].first, "a");
+  EXPECT_EQ(v.get("a")->number(), 3);
+  EXPECT_EQ(v.get("b")->number(), 2);
+}
+
 TEST(PythonLiteralTest, ParsesNestedContainersAndScalars) {
   const PyValue v = parse_python_literal(
       "{'cats': [['Beauty', 'Makeup'], ['Beauty']], 'rank': {'Beauty': 12}, 'p': 8.5, "
