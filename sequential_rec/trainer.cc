@@ -394,18 +394,9 @@ TrainResult train_recommender(const Dataset& dataset, const IdMap* map,
     fs::create_directories(dir);
     // A fresh run (--no-resume, or a run cut short before its first checkpoint) must not leave the
     // files of the one before it: `evaluate` would load the old best.pt, and the log mix both.
-    std::string stale;
-    for (const std::string name :
-         {internal::kLastWeights, internal::kBestWeights, internal::kOptimizerFile,
-          internal::kRngFile, internal::kStateFile, internal::kTrainLog}) {
-      for (const fs::path& p :
-           {dir / name, fs::path(internal::staged_path(config.out_dir, name))}) {
-        if (fs::is_regular_file(p)) {
-          fs::remove(p);
-          stale += (stale.empty() ? "" : ", ") + p.filename().string();
-        }
-      }
-    }
+    const std::string stale = internal::remove_checkpoint(
+        config.out_dir, {internal::kLastWeights, internal::kBestWeights, internal::kOptimizerFile,
+                         internal::kRngFile, internal::kStateFile, internal::kTrainLog});
     if (!stale.empty())
       RECSYS_LOG(Warning) << "starting a new run in " << config.out_dir
                           << ": removed the previous run's " << stale;

@@ -165,15 +165,13 @@ int run_index_assign(const std::vector<std::string>& args) {
   if (!info) throw_unknown_id_map(*store, name);
   RECSYS_CHECK(info->method == "lmindexer", "map '", name, "' was made by ", info->method,
                ", not lmindexer: only LMIndexer maps can assign IDs to new items");
-  if (checkpoint.empty()) {
-    const auto config = nlohmann::json::parse(info->config_json, nullptr, false);
-    if (!config.is_discarded() && config.contains("checkpoint"))
-      checkpoint = config["checkpoint"].get<std::string>();
-  }
+  auto config = nlohmann::json::parse(info->config_json, nullptr, false);
+  if (config.is_discarded()) config = nlohmann::json::object();
+  if (checkpoint.empty() && config.contains("checkpoint"))
+    checkpoint = config["checkpoint"].get<std::string>();
   RECSYS_CHECK(!checkpoint.empty(), "map '", name, "' names no checkpoint; pass --checkpoint");
   // The model must be the one that made the map: another one's codes mean other things.
-  if (const auto config = nlohmann::json::parse(info->config_json, nullptr, false);
-      !config.is_discarded() && config.contains("checkpoint_fingerprint")) {
+  if (config.contains("checkpoint_fingerprint")) {
     RECSYS_CHECK(std::filesystem::exists(checkpoint), "checkpoint '", checkpoint, "' of map '",
                  name, "' is missing");
     RECSYS_CHECK(

@@ -81,4 +81,16 @@ ConfigMap recover_checkpoint(const std::string& dir, const std::vector<std::stri
   return state;
 }
 
+std::string remove_checkpoint(const std::string& dir, const std::vector<std::string>& names) {
+  std::string removed;
+  for (const auto& name : names) {
+    for (const fs::path& p : {fs::path(dir) / name, fs::path(staged_path(dir, name))}) {
+      if (!fs::is_regular_file(p)) continue;
+      fs::remove(p);
+      removed += (removed.empty() ? "" : ", ") + p.filename().string();
+    }
+  }
+  return removed;
+}
+
 }  // namespace recsys::seqrec::internal

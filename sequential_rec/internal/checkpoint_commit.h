@@ -26,4 +26,8 @@ void commit_checkpoint(const std::string& dir, const std::vector<std::string>& f
 // commit (lines written after it belong to work that is being redone). Returns the state.
 ConfigMap recover_checkpoint(const std::string& dir, const std::vector<std::string>& files);
 
+// Removes the checkpoint files `names` from `dir`, staged ones included (directories in their place
+// are left alone); returns the names removed, comma-separated.
+std::string remove_checkpoint(const std::string& dir, const std::vector<std::string>& names);
+
 }  // namespace recsys::seqrec::internal

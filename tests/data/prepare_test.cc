@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "datasets/text_template.h"
 #include "recsys/error.h"
@@ -27,6 +28,15 @@ std::vector<std::string> history(const Dataset& d, size_t user) {
   return out;
 }
 
+// Prepares a dataset from files written for the test (name -> contents) with default options.
+Dataset prepare_files(const std::map<std::string, std::string>& files) {
+  TempDir dir;
+  for (const auto& [name, contents] : files) dir.write(name, contents);
+  PrepareOptions o;
+  o.input = dir.root();
+  return prepare_dataset(o);
+}
+
 TEST(PrepareTest, StableChronologicalOrderKeepsFileOrderOnTies) {
   const Dataset d = prepare_dataset(options_for("amazon2014"));
   ASSERT_EQ(d.users.size(), 3u);
@@ -46,32 +56,26 @@ TEST(PrepareTest, StableChronologicalOrderKeepsFileOrderOnTies) {
 
 // 2023 dumps stamp reviews in milliseconds: within one second they still order by time.
 TEST(PrepareTest, MillisecondsOrderReviewsWithinASecond) {
-  TempDir dir;
-  dir.write("Ms.jsonl",
-            "{\"user_id\": \"U1\", \"parent_asin\": \"A\", \"timestamp\": 1588687728923}\n"
-            "{\"user_id\": \"U1\", \"parent_asin\": \"B\", \"timestamp\": 1588687728100}\n"
-            "{\"user_id\": \"U1\", \"parent_asin\": \"C\", \"timestamp\": 1588687729000}\n");
-  dir.write("meta_Ms.jsonl", "{\"parent_asin\": \"A\", \"title\": \"a\"}\n");
-  PrepareOptions o;
-  o.input = dir.root();
-  const Dataset d = prepare_dataset(o);
+  const Dataset d = prepare_files(
+      {{"Ms.jsonl",
+        "{\"user_id\": \"U1\", \"parent_asin\": \"A\", \"timestamp\": 1588687728923}\n"
+        "{\"user_id\": \"U1\", \"parent_asin\": \"B\", \"timestamp\": 1588687728100}\n"
+        "{\"user_id\": \"U1\", \"parent_asin\": \"C\", \"timestamp\": 1588687729000}\n"},
+       {"meta_Ms.jsonl", "{\"parent_asin\": \"A\", \"title\": \"a\"}\n"}});
   EXPECT_EQ(history(d, 0), (std::vector<std::string>{"B", "A", "C"}));
   EXPECT_EQ(d.users[0].timestamps, (std::vector<int64_t>{1588687728, 1588687728, 1588687729}));
 }
 
 // A (user, item) pair reviewed twice stays in the history, and the ingest says how many there are.
 TEST(PrepareTest, RepeatedInteractionsAreKeptAndCounted) {
-  TempDir dir;
-  dir.write("reviews_Rep_5.json",
-            "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1}\n"
-            "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1}\n"
-            "{\"reviewerID\": \"U1\", \"asin\": \"I2\", \"unixReviewTime\": 2}\n"
-            "{\"reviewerID\": \"U2\", \"asin\": \"I2\", \"unixReviewTime\": 3}\n");
-  dir.write("meta_Rep.json", "{'asin': 'I1', 'title': 'a'}\n");
-  PrepareOptions o;
-  o.input = dir.root();
   ::testing::internal::CaptureStderr();
-  const Dataset d = prepare_dataset(o);
+  const Dataset d =
+      prepare_files({{"reviews_Rep_5.json",
+                      "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1}\n"
+                      "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1}\n"
+                      "{\"reviewerID\": \"U1\", \"asin\": \"I2\", \"unixReviewTime\": 2}\n"
+                      "{\"reviewerID\": \"U2\", \"asin\": \"I2\", \"unixReviewTime\": 3}\n"},
+                     {"meta_Rep.json", "{'asin': 'I1', 'title': 'a'}\n"}});
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(history(d, 0), (std::vector<std::string>{"I1", "I1", "I2"}));
   EXPECT_NE(err.find("1 interaction(s) repeat a (user, item) pair"), std::string::npos) << err;
