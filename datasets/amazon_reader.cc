@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "datasets/internal/number_text.h"
+#include "datasets/internal/python_json.h"
 #include "datasets/line_reader.h"
 #include "datasets/python_literal.h"
 #include "datasets/readers.h"
@@ -74,8 +75,12 @@ std::string strip_location(std::string msg) {
 
 RawInteraction parse_review(simdjson::dom::parser& parser, std::string_view line) {
   simdjson::dom::element doc;
-  if (auto err = parser.parse(line.data(), line.size()).get(doc))
-    throw std::runtime_error(std::string("invalid JSON (") + simdjson::error_message(err) + ")");
+  if (auto err = parser.parse(line.data(), line.size()).get(doc)) {
+    // Python's json reads lone surrogate escapes, NaN and long integers; read those lines too.
+    const std::optional<std::string> strict = internal::strict_json_from_python(line);
+    if (!strict || parser.parse(*strict).get(doc))
+      throw std::runtime_error(std::string("invalid JSON (") + simdjson::error_message(err) + ")");
+  }
   if (!doc.is_object()) throw std::runtime_error("expected a JSON object");
   RawInteraction r;
   auto get_str = [&](const char* key, std::string& out) {
@@ -231,7 +236,11 @@ std::vector<std::vector<std::string>> category_paths_from_json(const nlohmann::j
 
 ItemRecord meta_from_json(std::string_view line) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw std::runtime_error("invalid JSON");
+  if (j.is_discarded()) {  // as for reviews: what Python's json reads is read
+    if (const std::optional<std::string> strict = internal::strict_json_from_python(line))
+      j = nlohmann::json::parse(*strict, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) throw std::runtime_error("invalid JSON");
+  }
   if (!j.is_object()) throw std::runtime_error("expected a JSON object");
   ItemRecord item;
   auto field = [&](const char* key) -> const nlohmann::json* {

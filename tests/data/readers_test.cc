@@ -197,6 +197,38 @@ TEST(AmazonReaderTest, ByteOrderMarkIsNotPartOfTheFirstRecord) {
   EXPECT_EQ(c.meta.at("I1").title, "Balm");
 }
 
+// Amazon's dumps were written by Python; what Python's json module reads is read here too: lone
+// surrogate escapes, NaN / Infinity and integers beyond 64 bits. Other broken JSON still fails.
+TEST(AmazonReaderTest, ReadsWhatPythonsJsonReads) {
+  TempDir dir;
+  const std::string reviews = dir.write(
+      "r.json",
+      "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1, \"reviewText\": "
+      "\"cut \\ud83d emoji \\ud83d\\ude00\"}\n"
+      "{\"reviewerID\": \"U1\", \"asin\": \"I2\", \"unixReviewTime\": 2, \"vote\": "
+      "123456789012345678901234}\n"
+      "{\"reviewerID\": \"U1\", \"asin\": \"I3\", \"unixReviewTime\": 3, \"helpful\": [NaN, "
+      "-Infinity], \"overall\": 4.0}\n");
+  RawCorpus c;
+  read_amazon_reviews(reviews, {}, c);
+  ASSERT_EQ(c.interactions.size(), 3u);
+  EXPECT_EQ(c.interactions[2].item, "I3");
+  EXPECT_EQ(c.interactions[2].rating, 4.0f);
+
+  read_amazon_meta(dir.write("m.json",
+                             "{\"asin\": \"I1\", \"title\": \"Rose \\ud83c Balm \\ud83d\\ude00\", "
+                             "\"price\": NaN}\n"),
+                   {}, c);
+  EXPECT_EQ(c.meta.at("I1").title, "Rose \xEF\xBF\xBD Balm \xF0\x9F\x98\x80");
+  EXPECT_EQ(c.meta.at("I1").price, "");
+
+  const std::string broken = dir.write(
+      "b.json", "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"unixReviewTime\": 1, \"x\": NaN\n");
+  const std::string msg = reviews_error(broken);
+  EXPECT_NE(msg.find("b.json:1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("invalid JSON"), std::string::npos) << msg;
+}
+
 TEST(AmazonReaderTest, MalformedMetaLineIsReported) {
   TempDir dir;
   const std::string path =
