@@ -17,7 +17,8 @@ inline constexpr int kCheckpointFormatVersion = 1;
 
 struct ScoredItem {
   ItemIndex item = 0;
-  // TIGER: log-probability of the item given the catalogue (beam_search.h); SASRec: logit.
+  // The model's log-probability of the item: TIGER's given the catalogue (beam_search.h), SASRec's
+  // under its softmax over all items. History items that exclude_history drops keep their share.
   float score = 0.f;
 };
 

@@ -197,7 +197,9 @@ class SasRecAdapter : public ModelAdapter {
           [&](bool fp32) {
             AutocastOffGuard products_in_fp32(fp32, device_);
             auto hidden = model_->forward(input.to(device_)).select(1, t - 1);
-            return model_->logits(hidden).to(torch::kCPU);
+            // Scores are log-probabilities under the full softmax, as TIGER's are under its
+            // beam (recommender.h), so that the two can be compared and ensembled.
+            return torch::log_softmax(model_->logits(hidden).to(torch::kFloat), 1).to(torch::kCPU);
           },
           [] {});
       if (options.exclude_history) {

@@ -16,6 +16,7 @@
 #include "recsys/option_value.h"
 #include "recsys/progress.h"
 #include "recsys/strings.h"
+#include "sequential_rec/ensemble.h"
 #include "sequential_rec/evaluator.h"
 #include "sequential_rec/recommender.h"
 #include "sequential_rec/trainer.h"
@@ -250,16 +251,33 @@ int run_train(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The precision an ensemble of checkpoints decodes in when --precision is not given: the one they
+// were all trained in.
+std::string common_trained_precision(const std::vector<std::string>& checkpoints,
+                                     const std::vector<seqrec::ConfigMap>& configs) {
+  const std::string first = seqrec::trained_precision(configs.front());
+  for (size_t i = 1; i < configs.size(); ++i) {
+    const std::string p = seqrec::trained_precision(configs[i]);
+    RECSYS_CHECK(p == first, "'", checkpoints.front(), "' was trained in ", first, ", '",
+                 checkpoints[i], "' in ", p, ": give --precision for the ensemble");
+  }
+  return first;
+}
+
 int run_evaluate(const std::vector<std::string>& args) {
   std::string store_path, split_name = "both", report, ranks_path, device = "cpu", ks,
                           weights = "best";
   std::vector<std::string> checkpoints;
   int threads = 2;
+  bool ensemble = false;
   EvalConfig eval;
   po::options_description desc("recsys evaluate");
   desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
       "checkpoint", po::value(&checkpoints)->multitoken()->required(),
       "checkpoint directory; several (e.g. one per seed) report mean and spread")(
+      "ensemble", po::bool_switch(&ensemble),
+      "evaluate the checkpoints as one model instead: items ranked by the models' mean "
+      "probability (each contributes its top max(--beam, K) items; TIGER and SASRec may mix)")(
       "weights", po::value(&weights)->default_value(weights),
       "best (on validation) | last (the last checkpointed step)")(
       "split", po::value(&split_name)->default_value(split_name), "validation | test | both")(
@@ -294,20 +312,9 @@ int run_evaluate(const std::vector<std::string>& args) {
   }
   seqrec::EvalReport rep;
   rep.dataset = dataset.name + " (" + store_path + ")";
-  std::map<std::string, std::vector<double>> per_metric;  // split/metric -> values per checkpoint
-  for (const auto& ckpt : checkpoints) {
-    const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(ckpt);
-    const CheckpointModel loaded = load_checkpoint(*store, ckpt, saved, device, which);
-    const auto& map = loaded.map;
-    const auto& model = loaded.model;
-    EvalConfig ckpt_eval = eval;
-    if (!precision_given) ckpt_eval.precision = seqrec::trained_precision(saved);
-    rep.model = model->name();
-    rep.id_map = map ? map->name : "";
-    rep.title = "recsys evaluate: " + model->name() + " on " + dataset.name;
-    rep.config = saved;
-    // How much training these weights had, as `train` reports it (one set of notes per
-    // checkpoint when there are several).
+  // How much training a checkpoint's weights had, as `train` reports it (one set of notes per
+  // checkpoint when there are several).
+  auto add_training_notes = [&](const std::string& ckpt) {
     const seqrec::ConfigMap state = seqrec::read_checkpoint_state(ckpt);
     const std::string tag = checkpoints.size() > 1 ? " (" + ckpt + ")" : "";
     if (checkpoints.size() == 1) rep.notes["checkpoint"] = ckpt;  // several: named per result
@@ -327,24 +334,69 @@ int run_evaluate(const std::vector<std::string>& args) {
       rep.notes["stop reason" + tag] = (reason.empty() ? "" : reason + ", ") +
                                        "not finished (train again with the same --out to resume)";
     }
+  };
+  std::map<std::string, std::vector<double>> per_metric;  // split/metric -> values per checkpoint
+  // Evaluates one model (a checkpoint, or the ensemble named `label`) on every split.
+  auto evaluate_model = [&](seqrec::Recommender& model, const std::string& label,
+                            const EvalConfig& model_eval, bool several) {
     for (auto split : splits) {
-      auto r = seqrec::evaluate(*model, dataset, split, ckpt_eval);
-      std::cout << ckpt << "  " << metric_line(r) << "\n";
+      auto r = seqrec::evaluate(model, dataset, split, model_eval);
+      std::cout << label << "  " << metric_line(r) << "\n";
       for (const auto& [k, v] : r.metrics) per_metric[r.split + " " + k].push_back(v);
       for (const auto& u : r.ranks) {
-        ranks_out << ckpt << '\t' << r.split << '\t' << dataset.users[u.user].external_id << '\t'
+        ranks_out << label << '\t' << r.split << '\t' << dataset.users[u.user].external_id << '\t'
                   << dataset.items[u.target].external_id << '\t';
         if (u.rank >= 0) ranks_out << u.rank + 1;
         ranks_out << '\n';
       }
       r.ranks.clear();  // the report keeps the aggregates only
-      if (checkpoints.size() > 1) r.checkpoint = ckpt;
+      if (several) r.checkpoint = label;
       rep.results.push_back(std::move(r));
+    }
+  };
+  if (ensemble) {
+    std::vector<seqrec::ConfigMap> configs;
+    std::vector<CheckpointModel> loaded;  // the ensemble's members point into these
+    std::vector<seqrec::Recommender*> members;
+    std::string maps, label;
+    for (const auto& ckpt : checkpoints) {
+      configs.push_back(seqrec::read_checkpoint_config(ckpt));
+      loaded.push_back(load_checkpoint(*store, ckpt, configs.back(), device, which));
+      members.push_back(loaded.back().model.get());
+      if (const IdMap* map = loaded.back().map.get()) {
+        if (("," + maps + ",").find("," + map->name + ",") == std::string::npos)
+          maps += (maps.empty() ? "" : ",") + map->name;
+      }
+      label += (label.empty() ? "" : "+") + ckpt;
+      add_training_notes(ckpt);
+    }
+    seqrec::EnsembleRecommender model(members);
+    EvalConfig ensemble_eval = eval;
+    if (!precision_given) ensemble_eval.precision = common_trained_precision(checkpoints, configs);
+    rep.model = model.name();
+    rep.id_map = maps;
+    rep.title = "recsys evaluate: " + model.name() + " on " + dataset.name;
+    rep.config = configs.front();
+    rep.notes["ensemble"] = "items ranked by the mean probability of the " +
+                            std::to_string(checkpoints.size()) + " checkpoints: " + label;
+    evaluate_model(model, label, ensemble_eval, false);
+  } else {
+    for (const auto& ckpt : checkpoints) {
+      const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(ckpt);
+      const CheckpointModel loaded = load_checkpoint(*store, ckpt, saved, device, which);
+      EvalConfig ckpt_eval = eval;
+      if (!precision_given) ckpt_eval.precision = seqrec::trained_precision(saved);
+      rep.model = loaded.model->name();
+      rep.id_map = loaded.map ? loaded.map->name : "";
+      rep.title = "recsys evaluate: " + loaded.model->name() + " on " + dataset.name;
+      rep.config = saved;
+      add_training_notes(ckpt);
+      evaluate_model(*loaded.model, ckpt, ckpt_eval, checkpoints.size() > 1);
     }
   }
   rep.notes["checkpoints"] = std::to_string(checkpoints.size());
   rep.notes["weights"] = weights;
-  if (checkpoints.size() > 1) {
+  if (checkpoints.size() > 1 && !ensemble) {
     std::cout << "mean +- std over " << checkpoints.size() << " checkpoints:\n";
     for (const auto& [k, values] : per_metric) {
       double mean = 0, var = 0;
@@ -366,15 +418,16 @@ int run_evaluate(const std::vector<std::string>& args) {
 }
 
 int run_recommend(const std::vector<std::string>& args) {
-  std::string store_path, checkpoint, user, history, device = "cpu", precision = "fp32",
-                                                     weights = "best";
+  std::string store_path, user, history, device = "cpu", precision = "fp32", weights = "best";
+  std::vector<std::string> checkpoints;
   int64_t k = 10, beam = 20;
   bool exclude = false;
   po::options_description desc("recsys recommend");
   desc.add_options()("store", po::value(&store_path)->required(), "store directory")(
-      "checkpoint", po::value(&checkpoint)->required(), "checkpoint directory")(
-      "weights", po::value(&weights)->default_value(weights),
-      "best (on validation) | last (the last checkpointed step)")(
+      "checkpoint", po::value(&checkpoints)->multitoken()->required(),
+      "checkpoint directory; several are one model, ranking items by their mean probability (see "
+      "evaluate --ensemble)")("weights", po::value(&weights)->default_value(weights),
+                              "best (on validation) | last (the last checkpointed step)")(
       "user", po::value(&user), "user external id: recommend after the whole history")(
       "history", po::value(&history),
       "comma-separated item external ids (ASINs), oldest first (a TIGER with hashed user tokens "
@@ -396,9 +449,17 @@ int run_recommend(const std::vector<std::string>& args) {
   RECSYS_CHECK(beam >= 1, "--beam must be at least 1, got ", beam);
   const auto which = seqrec::parse_checkpoint_weights(weights);
   auto store = storage::Store::open(store_path);
-  const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(checkpoint);
-  const CheckpointModel loaded = load_checkpoint(*store, checkpoint, saved, device, which);
-  const auto& model = loaded.model;
+  std::vector<seqrec::ConfigMap> configs;
+  std::vector<CheckpointModel> loaded;
+  std::vector<seqrec::Recommender*> members;
+  for (const auto& ckpt : checkpoints) {
+    configs.push_back(seqrec::read_checkpoint_config(ckpt));
+    loaded.push_back(load_checkpoint(*store, ckpt, configs.back(), device, which));
+    members.push_back(loaded.back().model.get());
+  }
+  std::unique_ptr<seqrec::EnsembleRecommender> ensemble;
+  if (members.size() > 1) ensemble = std::make_unique<seqrec::EnsembleRecommender>(members);
+  seqrec::Recommender* model = ensemble ? ensemble.get() : members.front();
   seqrec::Query query;
   if (vm.count("user")) {
     auto idx = store->find_user(user);
@@ -423,7 +484,8 @@ int run_recommend(const std::vector<std::string>& args) {
   options.top_k = static_cast<size_t>(k);
   options.beam_size = beam;
   options.exclude_history = exclude;
-  options.precision = vm["precision"].defaulted() ? seqrec::trained_precision(saved) : precision;
+  options.precision =
+      vm["precision"].defaulted() ? common_trained_precision(checkpoints, configs) : precision;
   auto recs = model->recommend({query}, options);
   std::cout << model->name() << " recommendations after " << query.history.size()
             << " history items:\n";

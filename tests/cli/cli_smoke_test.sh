@@ -287,6 +287,14 @@ check "evaluate two checkpoints" 0 "$bin" evaluate --store "$tmp/q" --checkpoint
 expect_in "mean and spread" "$tmp/out" "mean +- std over 2 checkpoints"
 expect_in "report row names its checkpoint" "$tmp/rep2.md" "| $tmp/ck3 | test |"
 expect_in "training notes per checkpoint" "$tmp/rep2.json" "\"epochs ($tmp/ck3)\": \"4\""
+# An ensemble: TIGER and SASRec as one model (mean probability), in evaluate and recommend.
+check "evaluate an ensemble" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" "$tmp/sas" \
+  --ensemble --split test --precision fp32 --report "$tmp/rep_ens"
+expect_in "ensemble named" "$tmp/out" "$tmp/ck+$tmp/sas  test"
+expect_in "ensemble report" "$tmp/rep_ens.json" '"model": "ensemble(tiger+sasrec)"'
+check "recommend with an ensemble" 0 "$bin" recommend --store "$tmp/q" --checkpoint "$tmp/ck" \
+  "$tmp/sas" --history I1,I2 --k 3
+expect_in "ensemble recommends" "$tmp/out" "ensemble(tiger+sasrec) recommendations after 2"
 collect=$(dirname "$0")/../../benchmarks/collect_seqrec.py
 check "collect reports" 0 python3 "$collect" "one=$tmp/rep_last.json" "two=$tmp/rep2.json" \
   --json "$tmp/table.json"

@@ -194,6 +194,23 @@ TEST(TrainerTest, RecommendAsksForNothingAndRejectsUnknownItems) {
   });
 }
 
+// Both models score items by their log-probability (recommender.h): over the whole catalogue the
+// probabilities sum to one, so the two can be ensembled (ensemble.h).
+TEST(TrainerTest, RecommendScoresAreLogProbabilities) {
+  const Dataset ds = testing::cyclic_dataset(30, 20, 6, 3);
+  for_each_tiny_model(ds, [&](Recommender& model) {
+    RecommendOptions all;
+    all.top_k = 30;
+    all.beam_size = 30;
+    for (const auto& items : model.recommend(test_queries(ds, 3), all)) {
+      ASSERT_EQ(items.size(), 30u);
+      double total = 0;
+      for (const ScoredItem& s : items) total += std::exp(double(s.score));
+      EXPECT_NEAR(total, 1.0, 1e-4);
+    }
+  });
+}
+
 // Both models give top_k items when the catalogue has them: TIGER widens a narrower beam, and
 // with exclude_history also by the history items that may take places in it.
 TEST(TrainerTest, RecommendFillsTopK) {
