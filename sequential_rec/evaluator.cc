@@ -1,11 +1,14 @@
 #include "sequential_rec/evaluator.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "recsys/error.h"
 #include "recsys/progress.h"
@@ -83,10 +86,33 @@ EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.users_per_second = result.seconds > 0 ? result.users / result.seconds : 0;
   result.exclude_history = config.exclude_history;
-  result.beam_size = model.name() == "tiger" ? config.beam_size : 0;
+  result.beam_size = model.name().find("tiger") != std::string::npos
+                         ? std::max(config.beam_size, static_cast<int64_t>(max_k))
+                         : 0;
   result.precision = config.precision;
   result.ranks = std::move(ranks);
   return result;
+}
+
+std::vector<std::string> metric_order(const std::map<std::string, double>& metrics) {
+  // (cut-off, recall first, name); names without a numeric cut-off sort last.
+  std::vector<std::tuple<int64_t, int, std::string>> keys;
+  for (const auto& [name, value] : metrics) {
+    const size_t at = name.find('@');
+    int64_t k = std::numeric_limits<int64_t>::max();
+    if (at != std::string::npos) {
+      const char* first = name.data() + at + 1;
+      const char* last = name.data() + name.size();
+      int64_t parsed = 0;
+      const auto [end, ec] = std::from_chars(first, last, parsed);
+      if (ec == std::errc() && end == last) k = parsed;
+    }
+    keys.emplace_back(k, name.rfind("recall@", 0) == 0 ? 0 : 1, name);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> out;
+  for (const auto& key : keys) out.push_back(std::get<2>(key));
+  return out;
 }
 
 namespace {
@@ -131,21 +157,30 @@ std::string EvalReport::to_markdown() const {
   // A report over several checkpoints (e.g. one per seed) names each row's checkpoint.
   const bool named = std::any_of(results.begin(), results.end(),
                                  [](const EvalResult& r) { return !r.checkpoint.empty(); });
+  // One column per metric any result has ("recall@10" -> "R@10"), by cut-off.
+  std::map<std::string, double> all;
+  for (const auto& r : results) all.insert(r.metrics.begin(), r.metrics.end());
+  const std::vector<std::string> columns = metric_order(all);
   os << "\n|" << (named ? " checkpoint |" : "")
-     << " split | users | history excluded | precision | R@5 | N@5 | R@10 | N@10 | R@20 | N@20 "
-        "| seconds |\n";
-  os << (named ? "|---" : "") << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+     << " split | users | history excluded | precision |";
+  for (const auto& c : columns) {
+    const bool short_name = c.rfind("recall@", 0) == 0 || c.rfind("ndcg@", 0) == 0;
+    os << " " << (short_name ? std::string(c[0] == 'r' ? "R" : "N") + c.substr(c.find('@')) : c)
+       << " |";
+  }
+  os << " seconds |\n" << (named ? "|---" : "") << "|---|---|---|---|";
+  for (size_t i = 0; i < columns.size(); ++i) os << "---|";
+  os << "---|\n";
   for (const auto& r : results) {
-    auto get = [&](const std::string& k) {
-      auto it = r.metrics.find(k);
-      return it == r.metrics.end() ? std::string("-") : format_fixed(it->second, 4);
-    };
     os << "| ";
     if (named) os << r.checkpoint << " | ";
     os << r.split << " | " << r.users << " | " << (r.exclude_history ? "yes" : "no") << " | "
-       << r.precision << " | " << get("recall@5") << " | " << get("ndcg@5") << " | "
-       << get("recall@10") << " | " << get("ndcg@10") << " | " << get("recall@20") << " | "
-       << get("ndcg@20") << " | " << format_fixed(r.seconds, 1) << " |\n";
+       << r.precision << " |";
+    for (const auto& c : columns) {
+      auto it = r.metrics.find(c);
+      os << " " << (it == r.metrics.end() ? std::string("-") : format_fixed(it->second, 4)) << " |";
+    }
+    os << " " << format_fixed(r.seconds, 1) << " |\n";
   }
   os << "\n<details><summary>config</summary>\n\n```\n"
      << write_config_lines(config) << "```\n</details>\n";

@@ -36,7 +36,8 @@ struct EvalResult {
   double seconds = 0;
   double users_per_second = 0;
   bool exclude_history = false;
-  int64_t beam_size = 0;
+  int64_t beam_size = 0;  // TIGER: the width searched, max(--beam, largest K) (and wider for
+                          // users whose excluded history could take places in it); else 0
   std::string precision;  // of the decoding: fp32 | bf16
   std::string checkpoint;       // the evaluated checkpoint when a report holds several; else empty
   std::vector<UserRank> ranks;  // per user, in query order (for slicing and significance tests)
@@ -44,6 +45,10 @@ struct EvalResult {
 
 EvalResult evaluate(Recommender& model, const Dataset& dataset, Split split,
                     const EvalConfig& config);
+
+// The keys of `metrics` ("recall@10", "ndcg@5", ...) by cut-off, recall before NDCG at each; other
+// names after them, in name order.
+std::vector<std::string> metric_order(const std::map<std::string, double>& metrics);
 
 // One report: what was evaluated, how, and the results.
 struct EvalReport {

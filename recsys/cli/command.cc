@@ -65,8 +65,24 @@ bool parse_options(const std::string& usage, const std::vector<std::string>& arg
       "debug|info|warning|error|off");
   po::options_description all;
   all.add(desc).add(common);
+  // A switch may also be given a value, --name=true or --name=false (as pipeline files and scripts
+  // write them): true turns it on, false leaves it off.
+  std::vector<std::string> argv;
+  for (const std::string& arg : args) {
+    const size_t eq = arg.find('=');
+    if (arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      const std::string name = arg.substr(2, eq - 2), value = arg.substr(eq + 1);
+      const po::option_description* option = all.find_nothrow(name, false);
+      if (option && option->semantic()->max_tokens() == 0 &&
+          (value == "true" || value == "false")) {
+        if (value == "true") argv.push_back("--" + name);
+        continue;
+      }
+    }
+    argv.push_back(arg);
+  }
   try {
-    po::command_line_parser parser(args);
+    po::command_line_parser parser(argv);
     parser.options(all);
     if (positional) parser.positional(*positional);
     const po::parsed_options parsed = parser.run();

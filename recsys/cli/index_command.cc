@@ -244,6 +244,27 @@ int run_methods(const std::vector<std::string>&) {
   return 0;
 }
 
+// The --method of an index command line, from the line or its --config file, as the full parse
+// will read it (abbreviations included); empty when neither gives one. Errors are left to the
+// full parse.
+std::string requested_method(const std::vector<std::string>& args) {
+  std::string method, config;
+  po::options_description d;
+  d.add_options()("method", po::value(&method))("config", po::value(&config));
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(d).allow_unregistered().run(), vm);
+    if (vm.count("config")) {
+      std::ifstream in(vm["config"].as<std::string>());
+      if (in) po::store(po::parse_config_file(in, d, /*allow_unregistered=*/true), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error&) {
+    return "";
+  }
+  return method;
+}
+
 }  // namespace
 
 void register_index_command(CommandRegistry& registry) {
@@ -256,11 +277,7 @@ void register_index_command(CommandRegistry& registry) {
                   // LMIndexer learns from text, not features: its own entry points.
                   if (!args.empty() && args[0] == "assign")
                     return run_index_assign({args.begin() + 1, args.end()});
-                  for (size_t i = 0; i < args.size(); ++i)
-                    if (args[i] == "--method=lmindexer" ||
-                        (args[i] == "--method" && i + 1 < args.size() &&
-                         args[i + 1] == "lmindexer"))
-                      return run_lmindexer_index(args);
+                  if (requested_method(args) == "lmindexer") return run_lmindexer_index(args);
                   return run_build(args);
                 }});
 }

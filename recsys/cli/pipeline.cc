@@ -72,9 +72,12 @@ std::vector<PipelineStep> parse_pipeline(const std::string& text, const std::str
       if (!present) opts.emplace_back(key, value);
     }
     for (const auto& [key, value] : opts) {
-      if (value == "false") continue;  // a switch left off
-      steps[i].argv.push_back("--" + key);
-      if (value != "true") steps[i].argv.push_back(value);
+      if (value == "true" || value == "false") {  // a switch, or an option taking true / false
+        steps[i].argv.push_back("--" + key + "=" + value);
+      } else {
+        steps[i].argv.push_back("--" + key);
+        steps[i].argv.push_back(value);
+      }
     }
   }
   return steps;

@@ -172,10 +172,7 @@ std::string metric_line(const seqrec::EvalResult& r) {
   os << std::fixed << std::setprecision(4) << r.split << " (" << r.users << " users";
   if (r.exclude_history) os << ", history excluded";
   os << ", " << r.precision << ")";
-  for (const char* k : {"recall@5", "ndcg@5", "recall@10", "ndcg@10", "recall@20", "ndcg@20"}) {
-    auto it = r.metrics.find(k);
-    if (it != r.metrics.end()) os << "  " << k << " " << it->second;
-  }
+  for (const auto& k : seqrec::metric_order(r.metrics)) os << "  " << k << " " << r.metrics.at(k);
   return os.str();
 }
 

@@ -91,7 +91,7 @@ expect_in "skip counted" "$tmp/out" "skipped records    1"
 printf '[pipeline]\nstore = %s\n[prepare]\ninput = %s\noverwrite = true\n[lookup.x]\nitem = I1\n' \
   "$tmp/p" "$fixtures/amazon2014" >"$tmp/p.ini"
 check "pipeline dry run" 0 "$bin" pipeline "$tmp/p.ini" --dry-run
-expect_in "dry run shows prepare" "$tmp/out" "recsys data prepare --input $fixtures/amazon2014 --overwrite --store $tmp/p"
+expect_in "dry run shows prepare" "$tmp/out" "recsys data prepare --input $fixtures/amazon2014 --overwrite=true --store $tmp/p"
 check "pipeline runs" 0 "$bin" pipeline "$tmp/p.ini"
 expect_in "pipeline lookup ran" "$tmp/out" "OPI Nail Lacquer"
 printf '[frobnicate]\nx = 1\n' >"$tmp/bad.ini"
@@ -99,8 +99,17 @@ check "pipeline unknown section" 2 "$bin" pipeline "$tmp/bad.ini"
 expect_in "names the line" "$tmp/err" "bad.ini:1"
 printf '[prepare]\ninput = %s\nstore = %s\noverwrite = false\n' "$fixtures/amazon2014" "$tmp/p" \
   >"$tmp/off.ini"
-check "pipeline, a switch off" 0 "$bin" pipeline "$tmp/off.ini" --dry-run
-expect_in "switch left out" "$tmp/out" "recsys data prepare --input $fixtures/amazon2014 --store $tmp/p"
+check "pipeline, a switch off" 2 "$bin" pipeline "$tmp/off.ini"
+expect_in "switch off: the store is kept" "$tmp/err" "already exists (pass --overwrite to replace it)"
+check "a switch given true on the command line" 0 "$bin" data prepare --input \
+  "$fixtures/amazon2014" --store "$tmp/p" --overwrite=true
+# An option that takes true / false keeps its value (here: do not resume).
+printf '[index]\nstore = %s\nmethod = lmindexer\nresume = false\n' "$tmp/p" >"$tmp/lm.ini"
+check "pipeline, a true/false option" 0 "$bin" pipeline "$tmp/lm.ini" --dry-run
+expect_in "false passed on" "$tmp/out" "recsys index --store $tmp/p --method lmindexer --resume=false"
+printf 'method = lmindexer\n' >"$tmp/lmmethod.ini"
+check "index --config picks lmindexer" 0 "$bin" index --config "$tmp/lmmethod.ini" --help
+expect_in "lmindexer's options" "$tmp/out" "--lm-tokenizer-model"
 # index assign: IDs for new items from a trained LMIndexer. A line of text only is named by its
 # line number, never taken for the store's item of that external id (here item "2").
 mkdir "$tmp/num"
@@ -221,7 +230,10 @@ check "--collab-checkpoint of a tiger" 2 "$bin" index --store "$tmp/q" --method 
   --codebook-size 2 --collab-weight 1 --collab-checkpoint "$tmp/ck"
 expect_in "names the model" "$tmp/err" "holds a tiger model; item embeddings come from a SASRec"
 check "evaluate with ranks" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" \
-  --ks 1,5 --ranks "$tmp/ranks.tsv" --report "$tmp/rep"
+  --ks 1,5 --beam 3 --ranks "$tmp/ranks.tsv" --report "$tmp/rep"
+expect_in "every cut-off printed" "$tmp/out" "recall@1 "
+expect_in "every cut-off in the table" "$tmp/rep.md" "| R@1 | N@1 | R@5 | N@5 | seconds |"
+expect_in "the beam searched: at least the largest K" "$tmp/rep.json" '"beam_size": 5'
 expect_in "ranks header" "$tmp/ranks.tsv" "checkpoint	split	user	target	rank"
 users=$(awk 'NR > 1 && $2 == "test"' "$tmp/ranks.tsv" | wc -l)
 reported=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print([x["users"] for x in r if x["split"]=="test"][0])' "$tmp/rep.json")

@@ -5,9 +5,18 @@
 #include <cmath>
 
 #include "recsys/error.h"
+#include "sequential_rec/evaluator.h"
 
 namespace recsys::seqrec {
 namespace {
+
+// Reports list metrics by cut-off, recall before NDCG, whatever the cut-offs are.
+TEST(MetricsTest, MetricOrderIsByCutoff) {
+  const std::map<std::string, double> m = {{"ndcg@10", 0},   {"recall@100", 0}, {"ndcg@1", 0},
+                                           {"recall@10", 0}, {"recall@1", 0},   {"mrr", 0}};
+  EXPECT_EQ(metric_order(m), (std::vector<std::string>{"recall@1", "ndcg@1", "recall@10", "ndcg@10",
+                                                       "recall@100", "mrr"}));
+}
 
 TEST(MetricsTest, RecallCountsHitsWithinCutoff) {
   EXPECT_EQ(recall_at_k(0, 5), 1.0);
