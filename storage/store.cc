@@ -230,6 +230,15 @@ void Store::check_writable(const std::string& path, bool overwrite) {
     RECSYS_THROW(ErrorCode::kInvalidArgument, "'", path,
                  "' exists and is not a recsys store: --overwrite replaces only a store (move or "
                  "remove it yourself)");
+  // A process with the store open for writing (recsys index storing a map) holds RocksDB's lock
+  // on it; replacing the directory under that process would lose what it writes.
+  rocksdb::FileLock* lock = nullptr;
+  const rocksdb::Status locked =
+      rocksdb::Env::Default()->LockFile((target / "LOCK").string(), &lock);
+  if (!locked.ok())
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "store '", path, "' is open for writing elsewhere (",
+                 locked.ToString(), "): let it finish before replacing the store");
+  rocksdb::Env::Default()->UnlockFile(lock);
 }
 
 void Store::write_dataset(const std::string& path, const Dataset& dataset,

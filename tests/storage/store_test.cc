@@ -190,6 +190,26 @@ TEST_F(StoreTest, OverwriteReplacesOnlyAStore) {
   EXPECT_EQ(Store::open(path_)->stats().num_items, 4u);
 }
 
+// A store another writer has open (recsys index storing a map) is not replaced under it; one
+// opened for reading only is.
+TEST_F(StoreTest, OverwriteWaitsForTheWriter) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  {
+    auto writer = Store::open(path_, Store::Mode::kReadWrite);
+    try {
+      Store::write_dataset(path_, make_dataset(3), "{}", true);
+      FAIL() << "replaced a store open for writing";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is open for writing elsewhere"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(writer->stats().num_items, 5u);
+  }
+  auto reader = Store::open(path_);
+  Store::write_dataset(path_, make_dataset(3), "{}", true);
+  EXPECT_EQ(Store::open(path_)->stats().num_items, 3u);
+}
+
 // "out/store/" names the store "out/store": written there, found there, replaced there.
 TEST_F(StoreTest, TrailingSlashNamesTheSameStore) {
   Store::write_dataset(path_ + "/", make_dataset(), "{}", false);
