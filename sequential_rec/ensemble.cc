@@ -36,8 +36,8 @@ std::vector<std::vector<ScoredItem>> EnsembleRecommender::recommend(
   std::vector<std::vector<ScoredItem>> out(queries.size());
   if (options.top_k == 0) return out;
   RecommendOptions each = options;
-  each.top_k =
-      std::max<size_t>(options.top_k, static_cast<size_t>(std::max<int64_t>(options.beam_size, 0)));
+  if (options.beam_size > 0)
+    each.top_k = std::max(options.top_k, static_cast<size_t>(options.beam_size));
   // (item, probability / M) of every member's candidates, per query.
   std::vector<std::vector<std::pair<ItemIndex, double>>> shares(queries.size());
   const double weight = 1.0 / static_cast<double>(members_.size());

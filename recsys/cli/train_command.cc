@@ -248,17 +248,36 @@ int run_train(const std::vector<std::string>& args) {
   return 0;
 }
 
-// The precision an ensemble of checkpoints decodes in when --precision is not given: the one they
-// were all trained in.
-std::string common_trained_precision(const std::vector<std::string>& checkpoints,
-                                     const std::vector<seqrec::ConfigMap>& configs) {
-  const std::string first = seqrec::trained_precision(configs.front());
-  for (size_t i = 1; i < configs.size(); ++i) {
-    const std::string p = seqrec::trained_precision(configs[i]);
-    RECSYS_CHECK(p == first, "'", checkpoints.front(), "' was trained in ", first, ", '",
-                 checkpoints[i], "' in ", p, ": give --precision for the ensemble");
+// Checkpoints loaded to be used as one ensemble (evaluate --ensemble, recommend with several).
+struct LoadedCheckpoints {
+  std::vector<std::string> dirs;
+  std::vector<seqrec::ConfigMap> configs;
+  std::vector<CheckpointModel> loaded;        // the members point into these
+  std::vector<seqrec::Recommender*> members;  // one per checkpoint, in order
+
+  // The precision they decode in when --precision is not given: the one they were all trained in.
+  std::string trained_precision() const {
+    const std::string first = seqrec::trained_precision(configs.front());
+    for (size_t i = 1; i < configs.size(); ++i) {
+      const std::string p = seqrec::trained_precision(configs[i]);
+      RECSYS_CHECK(p == first, "'", dirs.front(), "' was trained in ", first, ", '", dirs[i],
+                   "' in ", p, ": give --precision for the ensemble");
+    }
+    return first;
   }
-  return first;
+};
+
+LoadedCheckpoints load_checkpoints(const storage::Store& store,
+                                   const std::vector<std::string>& dirs, const std::string& device,
+                                   seqrec::CheckpointWeights which) {
+  LoadedCheckpoints out;
+  out.dirs = dirs;
+  for (const auto& dir : dirs) {
+    out.configs.push_back(seqrec::read_checkpoint_config(dir));
+    out.loaded.push_back(load_checkpoint(store, dir, out.configs.back(), device, which));
+    out.members.push_back(out.loaded.back().model.get());
+  }
+  return out;
 }
 
 int run_evaluate(const std::vector<std::string>& args) {
@@ -352,28 +371,23 @@ int run_evaluate(const std::vector<std::string>& args) {
     }
   };
   if (ensemble) {
-    std::vector<seqrec::ConfigMap> configs;
-    std::vector<CheckpointModel> loaded;  // the ensemble's members point into these
-    std::vector<seqrec::Recommender*> members;
+    const LoadedCheckpoints set = load_checkpoints(*store, checkpoints, device, which);
     std::string maps, label;
-    for (const auto& ckpt : checkpoints) {
-      configs.push_back(seqrec::read_checkpoint_config(ckpt));
-      loaded.push_back(load_checkpoint(*store, ckpt, configs.back(), device, which));
-      members.push_back(loaded.back().model.get());
-      if (const IdMap* map = loaded.back().map.get()) {
+    for (size_t i = 0; i < checkpoints.size(); ++i) {
+      if (const IdMap* map = set.loaded[i].map.get()) {
         if (("," + maps + ",").find("," + map->name + ",") == std::string::npos)
           maps += (maps.empty() ? "" : ",") + map->name;
       }
-      label += (label.empty() ? "" : "+") + ckpt;
-      add_training_notes(ckpt);
+      label += (label.empty() ? "" : "+") + checkpoints[i];
+      add_training_notes(checkpoints[i]);
     }
-    seqrec::EnsembleRecommender model(members);
+    seqrec::EnsembleRecommender model(set.members);
     EvalConfig ensemble_eval = eval;
-    if (!precision_given) ensemble_eval.precision = common_trained_precision(checkpoints, configs);
+    if (!precision_given) ensemble_eval.precision = set.trained_precision();
     rep.model = model.name();
     rep.id_map = maps;
     rep.title = "recsys evaluate: " + model.name() + " on " + dataset.name;
-    rep.config = configs.front();
+    rep.config = set.configs.front();
     rep.notes["ensemble"] = "items ranked by the mean probability of the " +
                             std::to_string(checkpoints.size()) + " checkpoints: " + label;
     evaluate_model(model, label, ensemble_eval, false);
@@ -446,17 +460,10 @@ int run_recommend(const std::vector<std::string>& args) {
   RECSYS_CHECK(beam >= 1, "--beam must be at least 1, got ", beam);
   const auto which = seqrec::parse_checkpoint_weights(weights);
   auto store = storage::Store::open(store_path);
-  std::vector<seqrec::ConfigMap> configs;
-  std::vector<CheckpointModel> loaded;
-  std::vector<seqrec::Recommender*> members;
-  for (const auto& ckpt : checkpoints) {
-    configs.push_back(seqrec::read_checkpoint_config(ckpt));
-    loaded.push_back(load_checkpoint(*store, ckpt, configs.back(), device, which));
-    members.push_back(loaded.back().model.get());
-  }
+  const LoadedCheckpoints set = load_checkpoints(*store, checkpoints, device, which);
   std::unique_ptr<seqrec::EnsembleRecommender> ensemble;
-  if (members.size() > 1) ensemble = std::make_unique<seqrec::EnsembleRecommender>(members);
-  seqrec::Recommender* model = ensemble ? ensemble.get() : members.front();
+  if (set.members.size() > 1) ensemble = std::make_unique<seqrec::EnsembleRecommender>(set.members);
+  seqrec::Recommender* model = ensemble ? ensemble.get() : set.members.front();
   seqrec::Query query;
   if (vm.count("user")) {
     auto idx = store->find_user(user);
@@ -481,8 +488,7 @@ int run_recommend(const std::vector<std::string>& args) {
   options.top_k = static_cast<size_t>(k);
   options.beam_size = beam;
   options.exclude_history = exclude;
-  options.precision =
-      vm["precision"].defaulted() ? common_trained_precision(checkpoints, configs) : precision;
+  options.precision = vm["precision"].defaulted() ? set.trained_precision() : precision;
   auto recs = model->recommend({query}, options);
   std::cout << model->name() << " recommendations after " << query.history.size()
             << " history items:\n";
