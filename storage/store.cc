@@ -1,12 +1,14 @@
 #include "storage/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <iterator>
 #include <mutex>
@@ -14,6 +16,7 @@
 #include <unordered_map>
 
 #include "recsys/error.h"
+#include "recsys/logging.h"
 #include "storage/internal/codec.h"
 
 namespace recsys::storage {
@@ -97,6 +100,55 @@ fs::path store_dir(const std::string& path) {
   return p;
 }
 
+// The store's column families that the RocksDB directory `dir` lacks, comma-separated (all of
+// them if it is no RocksDB database); empty for a store. Their names come from the MANIFEST
+// alone: opening the database would replay its write-ahead log (which made `data prepare
+// --overwrite` of Beauty 0.3 s slower) and, read-write, would add what is missing.
+std::string missing_column_families(const fs::path& dir) {
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok())
+    names.clear();
+  std::string missing;
+  for (const char* cf : kColumnFamilies) {
+    if (std::find(names.begin(), names.end(), cf) != names.end()) continue;
+    missing += missing.empty() ? cf : std::string(", ") + cf;
+  }
+  return missing;
+}
+
+// Whether a process holds RocksDB's lock on the database in `dir`, i.e. has it open for writing.
+// `why` receives the lock error.
+bool locked_by_a_writer(const fs::path& dir, std::string* why) {
+  rocksdb::FileLock* lock = nullptr;
+  const rocksdb::Status s = rocksdb::Env::Default()->LockFile((dir / "LOCK").string(), &lock);
+  if (!s.ok()) {
+    if (why) *why = s.ToString();
+    return true;
+  }
+  rocksdb::Env::Default()->UnlockFile(lock);
+  return false;
+}
+
+// Removes "<target>.staging-<pid>" directories that no process is writing: what a `data prepare`
+// killed before its rename left behind. One that a live ingest is writing holds RocksDB's lock.
+void remove_abandoned_staging(const fs::path& target) {
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string prefix = target.filename().string() + ".staging-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+        !std::all_of(name.begin() + prefix.size(), name.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+        !entry.is_directory() || locked_by_a_writer(entry.path(), nullptr))
+      continue;
+    fs::remove_all(entry.path(), ec);
+    if (!ec)
+      RECSYS_LOG(Info) << "removed " << entry.path().string() << ", left by an ingest that "
+                       << "did not finish";
+  }
+}
+
 }  // namespace
 
 void Store::check_map_name(const std::string& name) {
@@ -131,10 +183,12 @@ struct Store::Impl {
     map_keys.clear();
   }
 
-  static rocksdb::Options db_options() {
+  // `create`: make the database and its column families (only a new staging store); otherwise
+  // opening another RocksDB database must never add ours to it.
+  static rocksdb::Options db_options(bool create) {
     rocksdb::Options o;
-    o.create_if_missing = true;
-    o.create_missing_column_families = true;
+    o.create_if_missing = create;
+    o.create_missing_column_families = create;
     o.IncreaseParallelism(2);
     o.compression = rocksdb::kNoCompression;
     o.info_log_level = rocksdb::WARN_LEVEL;
@@ -142,12 +196,12 @@ struct Store::Impl {
     return o;
   }
 
-  void open(const std::string& path, bool read_only) {
+  void open(const std::string& path, bool read_only, bool create = false) {
     std::vector<rocksdb::ColumnFamilyDescriptor> descs;
     for (const char* name : kColumnFamilies)
       descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* raw = nullptr;
-    rocksdb::Options opts = db_options();
+    rocksdb::Options opts = db_options(create);
     rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(opts, path, descs, &cf, &raw)
                                   : rocksdb::DB::Open(opts, path, descs, &cf, &raw);
     check(s, "cannot open store '" + path + "'");
@@ -196,6 +250,9 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
   if (!fs::exists(fs::path(path) / "CURRENT"))
     RECSYS_THROW(ErrorCode::kNotFound, "no store at '", path,
                  "' (create one with: recsys data prepare --store ", path, " ...)");
+  if (const std::string missing = missing_column_families(path); !missing.empty())
+    RECSYS_THROW(ErrorCode::kInvalidArgument, "'", path,
+                 "' is not a recsys store: it lacks the column families ", missing);
   std::unique_ptr<Store> store(new Store(path, mode));
   store->impl_->open(path, mode == Mode::kReadOnly);
   auto version = store->impl_->get(kMeta, kVersionKey);
@@ -215,30 +272,18 @@ void Store::check_writable(const std::string& path, bool overwrite) {
     RECSYS_THROW(ErrorCode::kInvalidArgument, "store '", path,
                  "' already exists (pass --overwrite to replace it)");
   // A store, complete or not and of any format version, is a RocksDB directory with this
-  // build's column families. Their names come from the MANIFEST alone: opening the database would
-  // replay its write-ahead log, which made `data prepare --overwrite` of Beauty 0.3 s slower.
-  bool is_store = fs::is_directory(target) && fs::exists(target / "CURRENT");
-  if (is_store) {
-    std::vector<std::string> names;
-    is_store =
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), target.string(), &names).ok() &&
-        std::all_of(std::begin(kColumnFamilies), std::end(kColumnFamilies), [&](const char* cf) {
-          return std::find(names.begin(), names.end(), cf) != names.end();
-        });
-  }
-  if (!is_store)
+  // build's column families.
+  if (!fs::is_directory(target) || !fs::exists(target / "CURRENT") ||
+      !missing_column_families(target).empty())
     RECSYS_THROW(ErrorCode::kInvalidArgument, "'", path,
                  "' exists and is not a recsys store: --overwrite replaces only a store (move or "
                  "remove it yourself)");
   // A process with the store open for writing (recsys index storing a map) holds RocksDB's lock
   // on it; replacing the directory under that process would lose what it writes.
-  rocksdb::FileLock* lock = nullptr;
-  const rocksdb::Status locked =
-      rocksdb::Env::Default()->LockFile((target / "LOCK").string(), &lock);
-  if (!locked.ok())
+  std::string why;
+  if (locked_by_a_writer(target, &why))
     RECSYS_THROW(ErrorCode::kInvalidArgument, "store '", path, "' is open for writing elsewhere (",
-                 locked.ToString(), "): let it finish before replacing the store");
-  rocksdb::Env::Default()->UnlockFile(lock);
+                 why, "): let it finish before replacing the store");
 }
 
 void Store::write_dataset(const std::string& path, const Dataset& dataset,
@@ -247,11 +292,12 @@ void Store::write_dataset(const std::string& path, const Dataset& dataset,
   const fs::path target = store_dir(path);
   check_writable(path, overwrite);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  remove_abandoned_staging(target);
   const fs::path staging = target.string() + ".staging-" + std::to_string(::getpid());
   fs::remove_all(staging);
   {
     Impl impl;
-    impl.open(staging.string(), false);
+    impl.open(staging.string(), /*read_only=*/false, /*create=*/true);
     rocksdb::WriteBatch batch;
     std::string key;
     const auto& items = dataset.items;
@@ -300,7 +346,11 @@ void Store::write_dataset(const std::string& path, const Dataset& dataset,
 DatasetStats Store::stats() const {
   auto v = impl_->get(kMeta, kStatsKey);
   if (!v) RECSYS_THROW(ErrorCode::kCorruption, "store '", path_, "' has no statistics");
-  return stats_from_json(json::parse(*v));
+  try {
+    return stats_from_json(json::parse(*v));
+  } catch (const json::exception& e) {
+    RECSYS_THROW(ErrorCode::kCorruption, "store '", path_, "' has bad statistics (", e.what(), ")");
+  }
 }
 
 std::string Store::dataset_name() const { return impl_->get(kMeta, kNameKey).value_or(""); }
@@ -376,7 +426,8 @@ Dataset Store::load_dataset() const {
     std::unique_ptr<rocksdb::Iterator> it(
         impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf[kItems]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (get_be32(it->key().data()) != d.items.size())
+      if (get_index(std::string_view(it->key().data(), it->key().size()), "item key") !=
+          d.items.size())
         RECSYS_THROW(ErrorCode::kCorruption, "store items are not dense");
       d.items.push_back(decode_item(std::string_view(it->value().data(), it->value().size())));
     }

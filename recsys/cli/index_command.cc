@@ -141,6 +141,11 @@ int run_build(const std::vector<std::string>& args) {
                "--collab-checkpoint needs --collab-weight > 0");
   if (name.empty()) name = method;
   if (!dry_run) storage::Store::check_map_name(name);  // before the work, not when storing it
+  RECSYS_CHECK(features == "tfidf" || features == "npy" || features == "glove",
+               "unknown --features '", features, "' (valid: tfidf, glove, npy)");
+  RECSYS_CHECK(features != "npy" || (!npy.empty() && !npy_keys.empty()),
+               "--features npy needs --npy and --npy-keys");
+  RECSYS_CHECK(features != "glove" || !glove.empty(), "--features glove needs --glove FILE");
   auto indexer = registry.create(method, io);  // unknown methods fail before any work
 
   auto store = storage::Store::open(
@@ -160,13 +165,11 @@ int run_build(const std::vector<std::string>& args) {
     x = indexer::tfidf_svd_embeddings(dataset.items, tfidf);
     features_json = tfidf.to_json();
   } else if (features == "npy") {
-    RECSYS_CHECK(!npy.empty() && !npy_keys.empty(), "--features npy needs --npy and --npy-keys");
     x = indexer::load_item_embeddings(npy, npy_keys, dataset.items);
     features_json =
         nlohmann::json{{"encoder", "npy"}, {"npy", npy}, {"keys", npy_keys}, {"dims", x.cols()}}
             .dump();
-  } else if (features == "glove") {
-    RECSYS_CHECK(!glove.empty(), "--features glove needs --glove FILE");
+  } else {  // glove
     const auto vectors = indexer::WordEmbeddings::load(glove, glove_cache);
     indexer::GloveMeanOptions go;
     go.field = tfidf.field;
@@ -175,9 +178,6 @@ int run_build(const std::vector<std::string>& args) {
     j["vectors"] = glove;
     j["dims"] = x.cols();
     features_json = j.dump();
-  } else {
-    RECSYS_THROW(ErrorCode::kInvalidArgument, "unknown --features '", features,
-                 "' (valid: tfidf, glove, npy)");
   }
   if (collab_weight > 0) {
     nlohmann::json j = nlohmann::json::parse(features_json);

@@ -475,6 +475,7 @@ int run_recommend(const std::vector<std::string>& args) {
     std::stringstream in(history);
     std::string part;
     while (std::getline(in, part, ',')) {
+      part = trim(part);  // "A, B" names A and B
       if (!part.empty()) keys.push_back(part);
     }
     RECSYS_CHECK(!keys.empty(), "--history is empty");

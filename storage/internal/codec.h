@@ -44,7 +44,11 @@ inline std::string index_key(uint32_t index) {
 inline void put_tokens(std::string& out, const SemanticId& id) {
   for (Token t : id) put_be16(out, t);
 }
+// Reads what put_tokens wrote; kCorruption for an odd byte count (a truncated token).
 inline SemanticId get_tokens(std::string_view bytes) {
+  if (bytes.size() % 2 != 0)
+    RECSYS_THROW(ErrorCode::kCorruption, "bad semantic-ID record in store (", bytes.size(),
+                 " bytes)");
   SemanticId id(bytes.size() / 2);
   for (size_t i = 0; i < id.size(); ++i) id[i] = get_be16(bytes.data() + 2 * i);
   return id;

@@ -174,6 +174,9 @@ expect_in "names the length" "$tmp/err" "--id 1 has 1 tokens, the IDs of map 'ra
 check "bad map name, before the work" 2 "$bin" index --store "$tmp/q" --method random --levels 2 \
   --codebook-size 4 --name "my map"
 expect_in "names the rule" "$tmp/err" "may only contain letters"
+check "bad --features, before the store" 2 "$bin" index --store "$tmp/absent" --method kmeans \
+  --features npy
+expect_in "names what npy needs" "$tmp/err" "--features npy needs --npy and --npy-keys"
 check "index with collaborative features" 0 "$bin" index --store "$tmp/q" --method kmeans \
   --codebook-size 2 --collab-weight 1 --collab-dims 4 --name collab --json "$tmp/collab.json"
 expect_in "map config names them" "$tmp/collab.json" '"encoder": "ppmi_svd"'
@@ -307,6 +310,9 @@ expect_in "ensemble report" "$tmp/rep_ens.json" '"model": "ensemble(tiger+sasrec
 check "recommend with an ensemble" 0 "$bin" recommend --store "$tmp/q" --checkpoint "$tmp/ck" \
   "$tmp/sas" --history I1,I2 --k 3
 expect_in "ensemble recommends" "$tmp/out" "ensemble(tiger+sasrec) recommendations after 2"
+check "recommend --history with spaces" 0 "$bin" recommend --store "$tmp/q" --checkpoint \
+  "$tmp/sas" --history "I1, I2" --k 3
+expect_in "spaces around ids ignored" "$tmp/out" "recommendations after 2 history items"
 collect=$(dirname "$0")/../../benchmarks/collect_seqrec.py
 check "collect reports" 0 python3 "$collect" "one=$tmp/rep_last.json" "two=$tmp/rep2.json" \
   --json "$tmp/table.json"

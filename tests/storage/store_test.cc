@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -210,6 +211,50 @@ TEST_F(StoreTest, OverwriteWaitsForTheWriter) {
   EXPECT_EQ(Store::open(path_)->stats().num_items, 3u);
 }
 
+// A `data prepare` killed before its rename leaves "<store>.staging-<pid>"; the next one removes
+// it, but never one that a live ingest is writing (RocksDB's lock is held).
+TEST_F(StoreTest, NextIngestRemovesAbandonedStaging) {
+  const fs::path abandoned = path_ + ".staging-999999999";
+  const fs::path live = path_ + ".staging-1";
+  fs::create_directories(abandoned);
+  std::ofstream(abandoned / "000001.log") << "partial";
+  fs::create_directories(live);
+  rocksdb::FileLock* lock = nullptr;
+  ASSERT_TRUE(rocksdb::Env::Default()->LockFile((live / "LOCK").string(), &lock).ok());
+  const fs::path other = dir_ / "store.staging-x";  // not a pid: someone else's
+  fs::create_directories(other);
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  EXPECT_FALSE(fs::exists(abandoned));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_EQ(Store::open(path_)->stats().num_items, 5u);
+  rocksdb::Env::Default()->UnlockFile(lock);
+}
+
+// Opening another RocksDB database as a store fails without adding the store's column families.
+TEST_F(StoreTest, OpeningAnotherDatabaseLeavesItAlone) {
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path_, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "k", "v").ok());
+    delete db;
+  }
+  for (auto mode : {Store::Mode::kReadOnly, Store::Mode::kReadWrite}) {
+    try {
+      Store::open(path_, mode);
+      FAIL() << "opened a foreign database";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find("is not a recsys store"), std::string::npos) << e.what();
+    }
+  }
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &names).ok());
+  EXPECT_EQ(names, std::vector<std::string>{"default"});
+}
+
 // "out/store/" names the store "out/store": written there, found there, replaced there.
 TEST_F(StoreTest, TrailingSlashNamesTheSameStore) {
   Store::write_dataset(path_ + "/", make_dataset(), "{}", false);
@@ -249,6 +294,34 @@ TEST_F(StoreTest, RejectsStoreWithoutCompleteMarker) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kCorruption);
   }
+}
+
+// Damaged records are kCorruption naming the store, not a JSON or out-of-bounds error.
+TEST_F(StoreTest, DamagedRecordsAreCorruption) {
+  Store::write_dataset(path_, make_dataset(), "{}", false);
+  const std::string no_users = R"({"num_items": 5})";
+  raw_meta_put(path_, "stats", &no_users);
+  try {
+    Store::open(path_)->stats();
+    FAIL() << "read statistics without num_users";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruption);
+    EXPECT_NE(std::string(e.what()).find("has bad statistics"), std::string::npos) << e.what();
+  }
+  Store::write_dataset(path_, make_dataset(), "{}", true);
+  {
+    RawDb raw(path_, /*read_only=*/false);
+    ASSERT_NE(raw.db, nullptr);
+    ASSERT_TRUE(raw.db->Put(rocksdb::WriteOptions(), raw.cf("items"), "ab", "x").ok());
+  }
+  try {
+    Store::open(path_)->load_dataset();
+    FAIL() << "loaded an item under a 2-byte key";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruption);
+  }
+  EXPECT_THROW(internal::get_tokens(std::string("\x00\x01\x02", 3)), Error);
+  EXPECT_EQ(internal::get_tokens(std::string("\x00\x01\x00\x02", 4)), (SemanticId{1, 2}));
 }
 
 TEST_F(StoreTest, IdMapRoundTripAndLookups) {
