@@ -386,31 +386,41 @@ class TigerAdapter : public ModelAdapter {
     const bool was_training = model_->is_training();
     model_->eval();
     std::vector<std::vector<ScoredItem>> out(queries.size());
-    // Similar history lengths together: less padding.
-    const std::vector<size_t> order = order_by_history_length(queries);
+    // Users searched with the same beam width together (a chunk is one search), and within a
+    // width similar history lengths together: less padding.
+    std::vector<size_t> order = order_by_history_length(queries);
+    std::vector<size_t> widths(queries.size());
+    for (size_t i = 0; i < queries.size(); ++i) widths[i] = beam_width(queries[i], options);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return widths[a] < widths[b]; });
+    std::vector<std::pair<size_t, size_t>> chunks;  // [lo, hi) of `order`, one width each
+    for (size_t lo = 0; lo < order.size();) {
+      size_t hi = lo + 1;
+      while (hi < order.size() && hi - lo < kDecodeChunk && widths[order[hi]] == widths[order[lo]])
+        ++hi;
+      chunks.emplace_back(lo, hi);
+      lo = hi;
+    }
     const bool bf16 = internal::parse_precision(options.precision);
     // Every beam width and history length brings new kernel shapes; room for all of them avoids
     // evictions (internal/kernel_retry.h).
     if (bf16 && device_.is_cpu()) {
       internal::reserve_onednn_primitive_cache(internal::kBf16KernelCacheCapacity);
     }
-    // Chunks of similar history length; with several threads, each decodes every n-th chunk
-    // single-threaded (see internal/parallel.h).
-    const size_t chunk = kDecodeChunk;
-    const int64_t num_chunks = static_cast<int64_t>((order.size() + chunk - 1) / chunk);
+    // With several threads, each decodes every n-th chunk single-threaded (internal/parallel.h).
+    const int64_t num_chunks = static_cast<int64_t>(chunks.size());
     const int64_t shards =
         device_.is_cpu() ? std::min<int64_t>(internal::shard_threads(), num_chunks) : 1;
     internal::run_shards(shards, [&](int64_t shard) {
       c10::InferenceMode inference_here;
       internal::AutocastGuard autocast(bf16, device_);
       for (int64_t c = shard; c < num_chunks; c += shards) {
-        const size_t lo = static_cast<size_t>(c) * chunk;
-        const size_t hi = std::min(order.size(), lo + chunk);
+        const auto [lo, hi] = chunks[static_cast<size_t>(c)];
         internal::with_fp32_fallback(
             "decoding",
             [&](bool fp32) {
               internal::AutocastOffGuard products_in_fp32(fp32, device_);
-              decode_chunk(queries, order, lo, hi, options, out);
+              decode_chunk(queries, order, lo, hi, widths[order[lo]], options, out);
             },
             [&] {
               for (size_t i = lo; i < hi; ++i) out[order[i]].clear();
@@ -429,27 +439,29 @@ class TigerAdapter : public ModelAdapter {
                         model_->options().item_inputs());
   }
 
-  // Decodes queries[order[lo .. hi)] into out[order[i]].
+  // The beam width `q` is searched with. The search returns at most that many items, and with
+  // exclude_history each of the user's history items may take a place: the beam is widened to
+  // top_k, plus the user's distinct history items (rounded up to a multiple of 8: fewer widths,
+  // fewer kernel shapes), so that top_k items are left (or the whole catalogue). It depends on
+  // the query alone, so a user's results do not change with who is decoded beside them.
+  size_t beam_width(const Query& q, const RecommendOptions& options) const {
+    size_t width = std::max<size_t>(static_cast<size_t>(options.beam_size), options.top_k);
+    if (options.exclude_history) {
+      std::vector<ItemIndex> h = q.history;
+      std::sort(h.begin(), h.end());
+      const size_t distinct = std::unique(h.begin(), h.end()) - h.begin();
+      width += (distinct + 7) / 8 * 8;
+    }
+    return std::min(width, trie_->num_items());
+  }
+
+  // Decodes queries[order[lo .. hi)] into out[order[i]], with a beam of `width`.
   void decode_chunk(const std::vector<Query>& queries, const std::vector<size_t>& order, size_t lo,
-                    size_t hi, const RecommendOptions& options,
+                    size_t hi, size_t width, const RecommendOptions& options,
                     std::vector<std::vector<ScoredItem>>& out) {
     std::vector<Query> batch;
     for (size_t i = lo; i < hi; ++i) batch.push_back(queries[order[i]]);
-    // The search returns at most beam-width items, and with exclude_history each of a user's
-    // history items may take a place in it: the beam is widened to top_k, plus the most distinct
-    // history items of a user in the chunk, so that top_k items are left (or the whole catalogue).
-    size_t width = std::max<size_t>(static_cast<size_t>(options.beam_size), options.top_k);
-    if (options.exclude_history) {
-      size_t most = 0;
-      for (const Query& q : batch) {
-        std::vector<ItemIndex> h = q.history;
-        std::sort(h.begin(), h.end());
-        most = std::max<size_t>(most, std::unique(h.begin(), h.end()) - h.begin());
-      }
-      width += most;
-    }
-    ConstrainedBeamSearch search(*trie_,
-                                 {static_cast<int64_t>(std::min(width, trie_->num_items()))});
+    ConstrainedBeamSearch search(*trie_, {static_cast<int64_t>(width)});
     auto src = source(batch).to(device_);
     TigerStepDecoder decoder(model_, src);
     auto hyps = search.search(decoder, static_cast<int64_t>(batch.size()));

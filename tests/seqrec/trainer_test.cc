@@ -236,6 +236,29 @@ TEST(TrainerTest, RecommendFillsTopK) {
   });
 }
 
+// With exclude_history a user's recommendations do not depend on who else is decoded: TIGER's
+// beam is widened by the user's own history, not by that of the others in its search.
+TEST(TrainerTest, ExcludedHistoryResultsDoNotDependOnTheOtherUsers) {
+  const Dataset ds = testing::cyclic_dataset(30, 20, 8, 3);
+  for_each_tiny_model(ds, [&](Recommender& model) {
+    Query few, many;  // equal lengths (the same padding): 2 and 16 distinct items
+    for (ItemIndex i = 0; i < 16; ++i) {
+      few.history.push_back(i % 2);
+      many.history.push_back(i + 10);
+    }
+    RecommendOptions options = top5();
+    options.exclude_history = true;
+    const auto alone = model.recommend({few}, options);
+    const auto beside = model.recommend({few, many}, options);
+    ASSERT_EQ(alone[0].size(), 5u);
+    ASSERT_EQ(beside[0].size(), 5u);
+    for (size_t r = 0; r < 5; ++r) {
+      EXPECT_EQ(alone[0][r].item, beside[0][r].item) << "rank " << r;
+      EXPECT_NEAR(alone[0][r].score, beside[0][r].score, 1e-5) << "rank " << r;
+    }
+  });
+}
+
 class ResumeTest : public ::testing::TestWithParam<int> {};
 
 // With 2 threads each batch is split into shards trained in parallel (internal/parallel.h).
