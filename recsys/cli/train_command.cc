@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "recsys/cli/checkpoint.h"
@@ -248,6 +249,41 @@ int run_train(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The settings of the checkpoints `dirs` (configs[i] is that of dirs[i]) in one report: those
+// they share go to its config, and each that differs to a note per checkpoint ("config
+// train.seed (DIR)"), so that no one checkpoint's settings pass for all of them.
+void describe_configs(const std::vector<std::string>& dirs,
+                      const std::vector<seqrec::ConfigMap>& configs, seqrec::EvalReport& rep) {
+  rep.config.clear();
+  std::set<std::string> keys;
+  for (const auto& c : configs)
+    for (const auto& [key, value] : c) keys.insert(key);
+  for (const std::string& key : keys) {
+    const auto value = [&](size_t i) -> std::string {
+      auto found = configs[i].find(key);
+      return found == configs[i].end() ? "(not set)" : found->second;
+    };
+    bool shared = true;
+    for (size_t i = 1; i < configs.size() && shared; ++i) shared = value(i) == value(0);
+    if (shared) {
+      rep.config[key] = value(0);
+    } else {
+      for (size_t i = 0; i < configs.size(); ++i)
+        rep.notes["config " + key + " (" + dirs[i] + ")"] = value(i);
+    }
+  }
+}
+
+// `values` without repeats, in first-seen order, comma-separated.
+std::string join_distinct(const std::vector<std::string>& values) {
+  std::vector<std::string> seen;
+  for (const auto& v : values)
+    if (!v.empty() && std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+  std::string out;
+  for (const auto& v : seen) out += (out.empty() ? "" : ",") + v;
+  return out;
+}
+
 // Checkpoints loaded to be used as one ensemble (evaluate --ensemble, recommend with several).
 struct LoadedCheckpoints {
   std::vector<std::string> dirs;
@@ -372,12 +408,10 @@ int run_evaluate(const std::vector<std::string>& args) {
   };
   if (ensemble) {
     const LoadedCheckpoints set = load_checkpoints(*store, checkpoints, device, which);
-    std::string maps, label;
+    std::vector<std::string> maps;
+    std::string label;
     for (size_t i = 0; i < checkpoints.size(); ++i) {
-      if (const IdMap* map = set.loaded[i].map.get()) {
-        if (("," + maps + ",").find("," + map->name + ",") == std::string::npos)
-          maps += (maps.empty() ? "" : ",") + map->name;
-      }
+      if (const IdMap* map = set.loaded[i].map.get()) maps.push_back(map->name);
       label += (label.empty() ? "" : "+") + checkpoints[i];
       add_training_notes(checkpoints[i]);
     }
@@ -385,25 +419,29 @@ int run_evaluate(const std::vector<std::string>& args) {
     EvalConfig ensemble_eval = eval;
     if (!precision_given) ensemble_eval.precision = set.trained_precision();
     rep.model = model.name();
-    rep.id_map = maps;
+    rep.id_map = join_distinct(maps);
     rep.title = "recsys evaluate: " + model.name() + " on " + dataset.name;
-    rep.config = set.configs.front();
+    describe_configs(checkpoints, set.configs, rep);
     rep.notes["ensemble"] = "items ranked by the mean probability of the " +
                             std::to_string(checkpoints.size()) + " checkpoints: " + label;
     evaluate_model(model, label, ensemble_eval, false);
   } else {
+    std::vector<seqrec::ConfigMap> configs;
+    std::vector<std::string> models, maps;
     for (const auto& ckpt : checkpoints) {
-      const seqrec::ConfigMap saved = seqrec::read_checkpoint_config(ckpt);
-      const CheckpointModel loaded = load_checkpoint(*store, ckpt, saved, device, which);
+      configs.push_back(seqrec::read_checkpoint_config(ckpt));
+      const CheckpointModel loaded = load_checkpoint(*store, ckpt, configs.back(), device, which);
       EvalConfig ckpt_eval = eval;
-      if (!precision_given) ckpt_eval.precision = seqrec::trained_precision(saved);
-      rep.model = loaded.model->name();
-      rep.id_map = loaded.map ? loaded.map->name : "";
-      rep.title = "recsys evaluate: " + loaded.model->name() + " on " + dataset.name;
-      rep.config = saved;
+      if (!precision_given) ckpt_eval.precision = seqrec::trained_precision(configs.back());
+      models.push_back(loaded.model->name());
+      if (loaded.map) maps.push_back(loaded.map->name);
       add_training_notes(ckpt);
       evaluate_model(*loaded.model, ckpt, ckpt_eval, checkpoints.size() > 1);
     }
+    rep.model = join_distinct(models);
+    rep.id_map = join_distinct(maps);
+    rep.title = "recsys evaluate: " + rep.model + " on " + dataset.name;
+    describe_configs(checkpoints, configs, rep);
   }
   rep.notes["checkpoints"] = std::to_string(checkpoints.size());
   rep.notes["weights"] = weights;

@@ -302,6 +302,9 @@ check "evaluate two checkpoints" 0 "$bin" evaluate --store "$tmp/q" --checkpoint
 expect_in "mean and spread" "$tmp/out" "mean +- std over 2 checkpoints"
 expect_in "report row names its checkpoint" "$tmp/rep2.md" "| $tmp/ck3 | test |"
 expect_in "training notes per checkpoint" "$tmp/rep2.json" "\"epochs ($tmp/ck3)\": \"4\""
+expect_in "settings that differ, per checkpoint" "$tmp/rep2.json" \
+  "\"config train.batch_size ($tmp/ck3)\": \"12\""
+expect_in "settings shared, in the config" "$tmp/rep2.json" '"tiger.d_model": "16"'
 # An ensemble: TIGER and SASRec as one model (mean probability), in evaluate and recommend.
 check "evaluate an ensemble" 0 "$bin" evaluate --store "$tmp/q" --checkpoint "$tmp/ck" "$tmp/sas" \
   --ensemble --split test --precision fp32 --report "$tmp/rep_ens"
