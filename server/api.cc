@@ -421,9 +421,11 @@ void Api::run_recommend(const std::shared_ptr<Call>& call, bool inline_model) {
   const storage::Store& store = *snap->store;
 
   RecommendRequest rr;
-  rr.k = get_uint(body, "k", 10, 1, options_.max_k);
-  rr.beam =
-      int64_t(get_uint(body, "beam", std::max<uint64_t>(20, rr.k), 1, uint64_t(options_.max_beam)));
+  rr.k = get_uint(body, "k", std::min<uint64_t>(10, options_.max_k), 1, options_.max_k);
+  // Default beam: 20, at least k, at most --max-beam (which is >= --max-k).
+  const uint64_t max_beam = uint64_t(options_.max_beam);
+  rr.beam = int64_t(
+      get_uint(body, "beam", std::min(std::max<uint64_t>(20, rr.k), max_beam), 1, max_beam));
   if (size_t(rr.beam) < rr.k)
     fail(400,
          "'beam' (" + std::to_string(rr.beam) + ") must be >= 'k' (" + std::to_string(rr.k) + ")");
@@ -443,9 +445,9 @@ void Api::run_recommend(const std::shared_ptr<Call>& call, bool inline_model) {
     if (!has_history) {
       const auto rec = store.get_user(*uidx);
       if (!rec || rec->items.empty()) fail(404, "user '" + uid + "' has no history");
+      // Whole (the store bounds it): exclude_history must see every item the user had, and the
+      // models read only their last few.
       rr.history = rec->items;
-      if (rr.history.size() > options_.max_history)
-        rr.history.erase(rr.history.begin(), rr.history.end() - options_.max_history);
     }
   }
   if (has_history) {

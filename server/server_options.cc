@@ -13,18 +13,26 @@ void ServerOptions::validate() const {
   RECSYS_CHECK(threads >= 1 && threads <= 256, "--threads must be in 1..256, got ", threads);
   RECSYS_CHECK(model_threads >= 1 && model_threads <= 64, "--model-threads must be in 1..64");
   RECSYS_CHECK(max_body_bytes >= 64, "--max-body-bytes must be >= 64");
-  RECSYS_CHECK(max_header_bytes >= 256, "--max-header-bytes must be >= 256");
+  RECSYS_CHECK(max_header_bytes >= 256 && max_header_bytes <= UINT32_MAX,
+               "--max-header-bytes must be in 256..4294967295, got ", max_header_bytes);
   RECSYS_CHECK(max_batch >= 1, "--max-batch must be >= 1");
   RECSYS_CHECK(max_k >= 1, "--max-k must be >= 1");
   RECSYS_CHECK(max_beam >= 1, "--max-beam must be >= 1");
+  RECSYS_CHECK(uint64_t(max_beam) >= max_k, "--max-beam (", max_beam, ") must be >= --max-k (",
+               max_k, "): a request's beam is at least its k");
   RECSYS_CHECK(max_history >= 1, "--max-history must be >= 1");
   RECSYS_CHECK(max_prefix_limit >= 1 && default_prefix_limit >= 1 &&
                    default_prefix_limit <= max_prefix_limit,
                "need 1 <= --default-prefix-limit <= --max-prefix-limit");
   RECSYS_CHECK(max_connections >= 1, "--max-connections must be >= 1");
   RECSYS_CHECK(max_pending_recommend >= 1, "--max-pending-recommend must be >= 1");
-  RECSYS_CHECK(read_timeout_ms > 0 && write_timeout_ms > 0, "timeouts must be > 0");
-  RECSYS_CHECK(shutdown_grace_ms >= 0, "--shutdown-grace-ms must be >= 0");
+  // (bounded: the deadlines are counted in nanoseconds, which a year would overflow)
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  RECSYS_CHECK(read_timeout_ms > 0 && write_timeout_ms > 0 && read_timeout_ms <= kDay &&
+                   write_timeout_ms <= kDay,
+               "--read-timeout-ms and --write-timeout-ms must be in 1..", kDay, " (a day)");
+  RECSYS_CHECK(shutdown_grace_ms >= 0 && shutdown_grace_ms <= kDay,
+               "--shutdown-grace-ms must be in 0..", kDay, " (a day)");
   RECSYS_CHECK(refresh_interval_ms >= 0 && refresh_on_miss_ms >= 0,
                "refresh intervals must be >= 0");
 }
@@ -44,7 +52,7 @@ void ServerOptions::add_options(po::options_description& desc) {
       "max-k", po::value(&max_k)->default_value(max_k), "largest k of recommend")(
       "max-beam", po::value(&max_beam)->default_value(max_beam), "largest beam of recommend")(
       "max-history", po::value(&max_history)->default_value(max_history),
-      "history items per recommend request")(
+      "history items a recommend request may send (a stored user's history is used whole)")(
       "max-prefix-limit", po::value(&max_prefix_limit)->default_value(max_prefix_limit),
       "largest page of a prefix scan")(
       "default-prefix-limit", po::value(&default_prefix_limit)->default_value(default_prefix_limit),

@@ -9,6 +9,15 @@ namespace recsys::cli {
 
 namespace {
 
+// The record of the item a key, index or semantic ID points at; only a damaged store lacks it.
+ItemRecord stored_item(const storage::Store& store, ItemIndex index) {
+  auto rec = store.get_item(index);
+  if (!rec)
+    RECSYS_THROW(ErrorCode::kCorruption, "store '", store.path(), "' has no record of item ",
+                 index);
+  return *rec;
+}
+
 void print_item(const storage::Store& store, ItemIndex index, const ItemRecord& item) {
   std::cout << "item " << index << "  " << item.external_id << "\n  title: " << item.title << "\n";
   if (!item.brand.empty()) std::cout << "  brand: " << item.brand << "\n";
@@ -48,7 +57,7 @@ int run_lookup(const std::vector<std::string>& args) {
   if (vm.count("item")) {
     auto idx = store->find_item(item);
     if (!idx) RECSYS_THROW(ErrorCode::kNotFound, "no item '", item, "' in ", store_path);
-    print_item(*store, *idx, *store->get_item(*idx));
+    print_item(*store, *idx, stored_item(*store, *idx));
     return 0;
   }
   if (vm.count("index")) {
@@ -72,7 +81,7 @@ int run_lookup(const std::vector<std::string>& args) {
                  " tokens, the IDs of map '", map, "' have ", length);
     auto idx = store->item_by_semantic_id(map, sid);
     if (!idx) RECSYS_THROW(ErrorCode::kNotFound, "no item has ID ", id, " in map '", map, "'");
-    print_item(*store, *idx, *store->get_item(*idx));
+    print_item(*store, *idx, stored_item(*store, *idx));
     return 0;
   }
   RECSYS_CHECK(limit >= 1, "--limit must be at least 1");
@@ -80,14 +89,15 @@ int run_lookup(const std::vector<std::string>& args) {
   const SemanticId sid = prefix.empty() ? SemanticId() : parse_semantic_id(prefix);
   RECSYS_CHECK(sid.size() <= length, "--prefix ", prefix, " has ", sid.size(),
                " tokens, the IDs of map '", map, "' have ", length);
-  const auto hits = store->items_by_prefix(map, sid, limit);
-  for (const auto& [found, idx] : hits) {
-    auto rec = store->get_item(idx);
-    std::cout << format_semantic_id(found) << "\t" << rec->external_id << "\t" << rec->title
+  // One more than --limit: whether there were more to list.
+  const auto hits = store->items_by_prefix(map, sid, limit < SIZE_MAX ? limit + 1 : limit);
+  for (size_t i = 0; i < hits.size() && i < limit; ++i) {
+    const ItemRecord rec = stored_item(*store, hits[i].second);
+    std::cout << format_semantic_id(hits[i].first) << "\t" << rec.external_id << "\t" << rec.title
               << "\n";
   }
   if (hits.empty()) std::cout << "(no items under prefix " << prefix << ")\n";
-  if (hits.size() == limit) std::cerr << "(stopped at --limit " << limit << ")\n";
+  if (hits.size() > limit) std::cerr << "(stopped at --limit " << limit << ")\n";
   return 0;
 }
 

@@ -168,6 +168,10 @@ check "lookup the whole map" 0 "$bin" lookup --store "$tmp/q" --map random --pre
 check "lookup up to --limit" 0 "$bin" lookup --store "$tmp/q" --map random --prefix "" --limit 3
 [ "$(wc -l <"$tmp/out")" = 3 ] || { echo "FAIL --limit 3 printed otherwise"; cat "$tmp/out"; fail=1; }
 expect_in "says it stopped" "$tmp/err" "(stopped at --limit 3)"
+check "lookup exactly --limit items" 0 "$bin" lookup --store "$tmp/q" --map random --prefix "" \
+  --limit 8
+[ "$(wc -l <"$tmp/out")" = 8 ] && ! grep -q "stopped at" "$tmp/err" \
+  || { echo "FAIL --limit 8 of 8 items"; cat "$tmp/out" "$tmp/err"; fail=1; }
 check "lookup --limit 0" 2 "$bin" lookup --store "$tmp/q" --map random --prefix "" --limit 0
 check "lookup a short --id" 2 "$bin" lookup --store "$tmp/q" --map random --id 1
 expect_in "names the length" "$tmp/err" "--id 1 has 1 tokens, the IDs of map 'random' have"

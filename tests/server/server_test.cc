@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -44,19 +45,29 @@ class FakeModel : public RecommendBackend {
   std::vector<Recommendation> recommend(const RecommendRequest& r) override {
     ++calls;
     last_user = r.user ? int64_t(*r.user) : -1;
-    last_history = r.history;
+    last_beam = r.beam;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      last_history_ = r.history;
+    }
     if (sleep_ms_) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms_));
     std::vector<Recommendation> out;
     for (size_t i = 0; i < r.k; ++i)
       out.push_back({ItemIndex((r.history.back() + 1 + i) % kNumItems), -float(i)});
     return out;
   }
+  std::vector<ItemIndex> last_history() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_history_;
+  }
   std::atomic<int> calls{0};
   std::atomic<int64_t> last_user{-2};
-  std::vector<ItemIndex> last_history;
+  std::atomic<int64_t> last_beam{-1};
 
  private:
   int sleep_ms_;
+  mutable std::mutex mutex_;  // the model thread writes, the test thread reads
+  std::vector<ItemIndex> last_history_;
 };
 
 struct Reply {
@@ -449,7 +460,7 @@ TEST_F(ServerTest, RecommendReturnsTopKWithTitles) {
   const Reply u = c.post("/v1/recommend", {{"user", "u2"}, {"k", 2}, {"beam", 4}});
   ASSERT_EQ(u.status, 200u) << u.body;
   EXPECT_EQ(model->last_user, 1);
-  EXPECT_EQ(model->last_history, (std::vector<ItemIndex>{3, 4, 5}));
+  EXPECT_EQ(model->last_history(), (std::vector<ItemIndex>{3, 4, 5}));
   EXPECT_EQ(u.j["items"][0]["index"], 6);
   expect_error(c.post("/v1/recommend", {{"history", {"A1", "nope"}}}), 404);
   expect_error(c.post("/v1/recommend", {{"user", "nobody"}}), 404);
@@ -463,6 +474,46 @@ TEST_F(ServerTest, RecommendReturnsTopKWithTitles) {
   expect_error(c.post("/v1/recommend", {{"history", {"A1"}}, {"beam", 1000}}), 400);
   expect_error(c.post("/v1/recommend", {{"history", {"A1"}}, {"exclude_history", 1}}), 400);
   EXPECT_EQ(model->calls, 2);
+}
+
+// A stored user's history reaches the model whole, whatever --max-history (which bounds what a
+// request sends), so exclude_history covers all of it; the default k and beam stay within
+// --max-k and --max-beam.
+TEST_F(ServerTest, RecommendKeepsStoredHistoriesAndItsLimits) {
+  auto model = std::make_shared<FakeModel>();
+  ServerOptions o;
+  o.max_history = 2;
+  o.max_k = 5;
+  o.max_beam = 8;
+  start(o, model);
+  Client c(port_);
+  const Reply r = c.post("/v1/recommend", {{"user", "u1"}, {"exclude_history", true}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(model->last_history(), (std::vector<ItemIndex>{0, 1, 2}));
+  EXPECT_EQ(r.j["items"].size(), 5u);  // k: 10 by default, at most --max-k
+  EXPECT_EQ(model->last_beam, 8);      // beam: 20 by default, at most --max-beam
+  expect_error(c.post("/v1/recommend", {{"history", {"A1", "A2", "A3"}}}), 400);
+  expect_error(c.post("/v1/recommend", {{"history", {"A1"}}, {"beam", 9}}), 400);
+}
+
+// Limits that cannot work are refused at start: a beam below k, a header limit beyond 32 bits,
+// deadlines that would overflow.
+TEST(ServerOptionsTest, RefusesLimitsThatCannotWork) {
+  ServerOptions ok;
+  ok.validate();
+  ServerOptions o = ok;
+  o.max_beam = 10;
+  o.max_k = 11;
+  EXPECT_THROW(o.validate(), Error);
+  o = ok;
+  o.max_header_bytes = size_t(1) << 32;
+  EXPECT_THROW(o.validate(), Error);
+  o = ok;
+  o.read_timeout_ms = INT64_MAX;
+  EXPECT_THROW(o.validate(), Error);
+  o = ok;
+  o.shutdown_grace_ms = INT64_MAX;
+  EXPECT_THROW(o.validate(), Error);
 }
 
 TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
