@@ -30,6 +30,7 @@ IdMap build_id_map(Indexer& indexer, const RowMatrix& features,
                    IdQualityReport* report) {
   RECSYS_CHECK(static_cast<size_t>(features.rows()) == items.size(), "indexer: ", features.rows(),
                " feature rows for ", items.size(), " items");
+  RECSYS_CHECK(features.allFinite(), "indexer: the item features have NaN or infinite values");
   const auto start = std::chrono::steady_clock::now();
   CodeAssignment a = indexer.assign(features);
   const double seconds =

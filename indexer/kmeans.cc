@@ -71,8 +71,10 @@ RowMatrix kmeanspp_init(const RowMatrix& x, const Eigen::VectorXf& x_norms, uint
   std::vector<Eigen::Index> candidate_rows(trials);
   Eigen::MatrixXf cand_dist(n, trials);
   for (uint32_t c = 1; c < k; ++c) {
-    std::partial_sum(closest.begin(), closest.end(), cumulative.begin(),
-                     [](double a, float b) { return a + b; });
+    // (summed in double: std::partial_sum would keep the running total in float, where small
+    // distances vanish beside a large sum)
+    double running = 0;
+    for (Eigen::Index i = 0; i < n; ++i) cumulative[i] = running += closest[i];
     const double total = cumulative.back();
     for (int t = 0; t < trials; ++t) {
       Eigen::Index row;
@@ -171,6 +173,8 @@ void KMeans::fit(const RowMatrix& x) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   const Eigen::VectorXf x_norms = x.rowwise().squaredNorm();
+  RECSYS_CHECK(x_norms.allFinite(),
+               "k-means: input values too large (a squared norm overflows float)");
   // Absolute tolerance: tolerance * mean variance per dimension (as scikit-learn).
   const Eigen::RowVectorXd mean = x.cast<double>().colwise().mean();
   const double mean_variance =
@@ -237,7 +241,7 @@ void KMeans::fit(const RowMatrix& x) {
     // Final E-step so labels match the returned centroids.
     assign(x, x_norms, c, labels, dist);
     const double inertia = std::accumulate(dist.begin(), dist.end(), 0.0);
-    if (inertia < inertia_) {
+    if (r == 0 || inertia < inertia_) {
       inertia_ = inertia;
       centroids_ = std::move(c);
       labels_ = labels;

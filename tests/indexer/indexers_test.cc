@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -85,6 +86,25 @@ TEST(ResidualKMeansTest, FlatKMeansHasOneLevel) {
   EXPECT_EQ(map.vocab.size(), 2u);
   EXPECT_EQ(map.vocab[0], 4u);
   EXPECT_EQ(map.vocab[1], 20u);  // each planted cluster shares one code
+}
+
+// Features with NaN or infinity are refused before any indexer sees them (hkmeans on fewer
+// items than its codebook never runs k-means, and would sort NaN distances).
+TEST(BuildIdMapTest, RefusesNonFiniteFeatures) {
+  Planted p = planted(2, 3, 4);
+  p.x(1, 2) = std::numeric_limits<float>::quiet_NaN();
+  IndexerOptions o;
+  o.codebook_size = 8;
+  for (const char* method : {"hkmeans", "random"}) {
+    SCOPED_TRACE(method);
+    auto ix = registry().create(method, o);
+    try {
+      build_id_map(*ix, p.x, p.items, {}, "bad");
+      FAIL() << "built a map from NaN features";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("NaN or infinite"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(RandomIndexerTest, RandomCodesCarryNoCategoryInformation) {

@@ -145,6 +145,10 @@ TEST(KMeansTest, RejectsBadInput) {
   RowMatrix bad = RowMatrix::Zero(10, 2);
   bad(3, 1) = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(km.fit(bad), Error);
+  // Finite, but its squared norm overflows float: every distance would be infinite (no restart
+  // then had a finite inertia, and the fit kept no centroids at all).
+  bad(3, 1) = 3e19f;
+  EXPECT_THROW(km.fit(bad), Error);
 }
 
 }  // namespace
