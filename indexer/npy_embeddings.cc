@@ -1,6 +1,8 @@
 #include "indexer/npy_embeddings.h"
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <unordered_map>
@@ -27,6 +29,9 @@ RowMatrix load_npy_matrix(const std::string& path) {
     in.read(reinterpret_cast<char*>(b), 4);
     header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (uint32_t(b[3]) << 24);
   }
+  // Sizes from the header are checked against the file before anything is allocated.
+  const uint64_t file_bytes = std::filesystem::file_size(path);
+  RECSYS_CHECK(header_len <= file_bytes, "'", path, "': truncated .npy header");
   std::string header(header_len, '\0');
   in.read(header.data(), header_len);
   RECSYS_CHECK(in.good(), "'", path, "': truncated .npy header");
@@ -39,8 +44,14 @@ RowMatrix load_npy_matrix(const std::string& path) {
   RECSYS_CHECK(
       std::regex_search(header, m, std::regex("'shape':\\s*\\((\\d+),\\s*(\\d+),?\\s*\\)")), "'",
       path, "': expected a 2-D shape (N, D), header: ", header);
-  const Eigen::Index rows = std::stoll(m[1]);
-  const Eigen::Index cols = std::stoll(m[2]);
+  const uint64_t data_bytes = file_bytes - std::min<uint64_t>(file_bytes, uint64_t(in.tellg()));
+  const std::string rows_text = m[1], cols_text = m[2];
+  RECSYS_CHECK(rows_text.size() <= 18 && cols_text.size() <= 18, "'", path, "': shape (", rows_text,
+               ", ", cols_text, ") too large");
+  const uint64_t n = std::stoull(rows_text), d = std::stoull(cols_text);
+  RECSYS_CHECK(d == 0 || n <= data_bytes / sizeof(float) / d, "'", path,
+               "': data shorter than shape (", n, ", ", d, ")");
+  const auto rows = static_cast<Eigen::Index>(n), cols = static_cast<Eigen::Index>(d);
   RowMatrix x(rows, cols);
   in.read(reinterpret_cast<char*>(x.data()), sizeof(float) * rows * cols);
   RECSYS_CHECK(in.gcount() == static_cast<std::streamsize>(sizeof(float) * rows * cols), "'", path,

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -100,6 +101,11 @@ WordEmbeddings WordEmbeddings::load_cache(const std::string& path) {
   in.read(reinterpret_cast<char*>(&count), 8);
   if (!in || std::memcmp(magic, kMagic, 8) != 0 || dims == 0 || dims > 100000)
     RECSYS_THROW(ErrorCode::kCorruption, "'", path, "' is not a word-vector cache");
+  // Each word takes at least its 4-byte length and its vector: a count the file cannot hold is
+  // refused before anything is allocated.
+  if (count > std::filesystem::file_size(path) / (4 + sizeof(float) * uint64_t(dims)))
+    RECSYS_THROW(ErrorCode::kCorruption, "'", path, "': ", count, " words of ", dims,
+                 " dimensions do not fit in the file");
   WordEmbeddings out;
   out.words_.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {

@@ -152,6 +152,26 @@ TEST(NpyEmbeddingsTest, RoundTripAndReorderByKeys) {
   EXPECT_THROW(load_item_embeddings(npy, keys, items), Error);
   std::ofstream(npy, std::ios::binary) << "not numpy";
   EXPECT_THROW(load_npy_matrix(npy), Error);
+  // A shape the file cannot hold (or beyond 64 bits) is refused before allocating.
+  for (const char* shape : {"(4611686018427387904, 4)", "(99999999999999999999999, 2)"}) {
+    SCOPED_TRACE(shape);
+    std::string header =
+        std::string("{'descr': '<f4', 'fortran_order': False, 'shape': ") + shape + ", }";
+    header.append(118 - header.size(), ' ');
+    header.push_back('\n');
+    std::ofstream out(npy, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const unsigned char len[2] = {uint8_t(header.size()), 0};
+    out.write(reinterpret_cast<const char*>(len), 2);
+    out << header << "0123456789abcdef";
+    out.close();
+    try {
+      load_npy_matrix(npy);
+      FAIL() << "read a shape the file cannot hold";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
+    }
+  }
   std::remove(npy.c_str());
   std::remove(keys.c_str());
 }

@@ -37,6 +37,21 @@ TEST(WordEmbeddingsTest, ParsesWinkJsonAndRoundTripsTheCache) {
   EXPECT_FLOAT_EQ(d.find("lipstick")[0], 0.8f);
   std::ofstream(cache, std::ios::binary) << "RSWVEC01garbage";
   EXPECT_THROW(WordEmbeddings::load_cache(cache), Error);
+  {  // a count of 2^62 words: refused before anything is allocated
+    std::ofstream out(cache, std::ios::binary);
+    const uint32_t dims = 2;
+    const uint64_t count = uint64_t(1) << 62;
+    out.write("RSWVEC01", 8);
+    out.write(reinterpret_cast<const char*>(&dims), 4);
+    out.write(reinterpret_cast<const char*>(&count), 8);
+  }
+  try {
+    WordEmbeddings::load_cache(cache);
+    FAIL() << "read a cache that cannot hold its count";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruption);
+    EXPECT_NE(std::string(e.what()).find("do not fit in the file"), std::string::npos) << e.what();
+  }
   std::remove(cache.c_str());
   std::remove(json.c_str());
 }
