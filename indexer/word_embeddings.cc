@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "indexer/tfidf_features.h"
 #include "recsys/error.h"
@@ -125,6 +126,28 @@ WordEmbeddings WordEmbeddings::load_cache(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// What identifies the file a cache was made from: its absolute path, size and modification time
+// (kept beside the cache as <cache>.source).
+std::string source_signature(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string absolute = fs::absolute(path, ec).string();
+  const uintmax_t size = fs::file_size(path, ec);
+  const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+  return absolute + "\n" + std::to_string(size) + "\n" + std::to_string(mtime) + "\n";
+}
+
+std::string read_small_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
 WordEmbeddings WordEmbeddings::load(const std::string& path, const std::string& cache_path) {
   {
     std::ifstream in(path, std::ios::binary);
@@ -133,10 +156,20 @@ WordEmbeddings WordEmbeddings::load(const std::string& path, const std::string& 
     in.read(magic, 8);
     if (in && std::memcmp(magic, kMagic, 8) == 0) return load_cache(path);
   }
-  if (!cache_path.empty() && std::ifstream(cache_path).good()) return load_cache(cache_path);
+  const std::string signature = source_signature(path);
+  if (!cache_path.empty() && std::ifstream(cache_path).good()) {
+    if (read_small_file(cache_path + ".source") == signature) return load_cache(cache_path);
+    RECSYS_LOG(Info) << "word-vector cache '" << cache_path << "' was not made from '" << path
+                     << "' as it is now: rebuilding it";
+  }
   WordEmbeddings e = from_wink_json(path);
   RECSYS_LOG(Info) << "word vectors: " << e.size() << " x " << e.dims() << " from " << path;
-  if (!cache_path.empty()) e.save_cache(cache_path);
+  if (!cache_path.empty()) {
+    e.save_cache(cache_path);
+    std::ofstream source(cache_path + ".source", std::ios::binary | std::ios::trunc);
+    source << signature;
+    if (!source) RECSYS_THROW(ErrorCode::kIOError, "cannot write '", cache_path, ".source'");
+  }
   return e;
 }
 

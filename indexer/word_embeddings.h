@@ -20,8 +20,10 @@ class WordEmbeddings {
   static WordEmbeddings from_wink_json(const std::string& path);
   // Reads a cache written by save_cache(). Throws kCorruption on a bad or truncated file.
   static WordEmbeddings load_cache(const std::string& path);
-  // Either format: a cache when the file starts with the cache magic, else wink JSON; when
-  // cache_path is given and missing, a parsed JSON is also saved there.
+  // Either format: a cache when the file starts with the cache magic, else wink JSON. With
+  // cache_path, the JSON is read from the cache there when that was made from this file as it is
+  // now (path, size and modification time, kept in <cache_path>.source); otherwise it is parsed
+  // and the cache (re)written.
   static WordEmbeddings load(const std::string& path, const std::string& cache_path = "");
   void save_cache(const std::string& path) const;
 

