@@ -13,8 +13,11 @@
 //   GET  /v1/maps/{map}/prefix/{t1-..}?limit=N&cursor=ID
 //                                      {"items":[{semantic_id,index,external_id,title}],
 //                                       "next_cursor": ID|null}  (empty prefix = whole map)
-//   POST /v1/recommend                 {"history":[ids]} and/or {"user":id}, "k" (10),
-//                                      "beam" (max(20,k)), "exclude_history" (false)
+//   POST /v1/recommend                 {"history":[ids]} and/or {"user":id}, "k" (10, at most
+//                                      --max-k), "beam" (max(20,k), at most --max-beam),
+//                                      "exclude_history" (false); a user's stored history is
+//                                      used whole; without "user", a TIGER trained with hashed
+//                                      user tokens reads user 0's token
 //                                      -> {"model","k","beam","items":[{rank,index,external_id,
 //                                          title,score}]}; 503 without a model or when the
 //                                          model queue is full
