@@ -259,6 +259,37 @@ expect_in "bad --weights named" "$tmp/err" "best or last, got 'worst'"
 check "serve, bad --weights" 2 "$bin" serve --store "$tmp/q" --model "$tmp/ck" --port 0 \
   --weights worst
 expect_in "serve names the choices" "$tmp/err" "best or last, got 'worst'"
+# serve with a real model: a recommendation over HTTP through the model adapter, then SIGTERM
+# ends the server with exit 0.
+"$bin" serve --store "$tmp/q" --model "$tmp/ck" --port 0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+serve_pid=$!
+port=""
+for _ in $(seq 1 600); do
+  port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$tmp/serve.out")
+  [ -n "$port" ] || ! kill -0 "$serve_pid" 2>/dev/null && break
+  sleep 0.1
+done
+if [ -z "$port" ]; then
+  echo "FAIL serve with a model did not start"; cat "$tmp/serve.out" "$tmp/serve.err"; fail=1
+  kill "$serve_pid" 2>/dev/null
+else
+  check "recommend over HTTP" 0 python3 - "$port" <<'PY'
+import json, sys, urllib.request
+body = json.dumps({"history": ["I1", "I2"], "k": 3, "exclude_history": True}).encode()
+request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/recommend", data=body,
+                                 headers={"Content-Type": "application/json"})
+reply = json.load(urllib.request.urlopen(request, timeout=60))
+ids = [item["external_id"] for item in reply["items"]]
+assert "I1" not in ids and "I2" not in ids, ids
+print(reply["model"], len(ids), "items")
+PY
+  expect_in "a TIGER's 3 items" "$tmp/out" "tiger 3 items"
+  kill -TERM "$serve_pid"
+  wait "$serve_pid"
+  rc=$?
+  if [ "$rc" = 0 ]; then echo "ok   serve ends on SIGTERM"; else
+    echo "FAIL serve exit $rc after SIGTERM"; cat "$tmp/serve.err"; fail=1; fi
+fi
 # SIGTERM while training: a checkpoint where it stands, exit 128 + 15, and the same command resumes.
 "$bin" train --store "$tmp/q" --map random --out "$tmp/cki" --tiger.d-model 16 --tiger.heads 2 \
   --tiger.head-dim 8 --tiger.d-ff 32 --tiger.encoder-layers 1 --tiger.decoder-layers 1 \
