@@ -1,5 +1,7 @@
 // The progressive LMIndexer schedule, one ID position t at a time:
-//   1. warm-up: train the reconstructor alone (codes c_<t fixed, masked text);
+//   1. warm-up: train the reconstructor (codes c_<t fixed, masked text), and by default the
+//      encoder too, feeding h_t unquantised (warmup_encoder; false = the paper's reconstructor
+//      alone);
 //   2. compute h_t for all items and initialise the codebook E_t by k-means on them;
 //   3. joint training of encoder, decoder, E_t and reconstructor with the reconstruction,
 //      contrastive (t = 1: in-batch negatives, t >= 2: negatives sharing c_<t) and commitment

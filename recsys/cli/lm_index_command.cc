@@ -216,6 +216,7 @@ int run_index_assign(const std::vector<std::string>& args) {
   std::ostream& out = output.empty() ? std::cout : file;
   // Collision suffix continues after the items already stored under the same codes.
   std::map<SemanticId, uint32_t> taken;
+  std::map<std::string, SemanticId> given;  // keyed new items: one ID each, however often listed
   size_t beyond = 0;  // new IDs whose suffix the map's vocabulary does not have
   for (size_t i = 0; i < texts.size(); ++i) {
     if (const auto known = keyed[i] ? store->find_item(ids[i]) : std::nullopt) {
@@ -223,6 +224,10 @@ int run_index_assign(const std::vector<std::string>& args) {
         out << ids[i] << "\t" << format_semantic_id(*sid) << "\texisting\n";
         continue;
       }
+    }
+    if (auto repeat = keyed[i] ? given.find(ids[i]) : given.end(); repeat != given.end()) {
+      out << ids[i] << "\t" << format_semantic_id(repeat->second) << "\tnew\n";
+      continue;
     }
     auto it = taken.find(codes[i]);
     if (it == taken.end())
@@ -235,6 +240,7 @@ int run_index_assign(const std::vector<std::string>& args) {
     if (suffix >= info->vocab.back()) ++beyond;
     SemanticId id = codes[i];
     id.push_back(Token(suffix));
+    if (keyed[i]) given.emplace(ids[i], id);
     out << ids[i] << "\t" << format_semantic_id(id) << "\tnew\n";
   }
   if (beyond > 0)

@@ -136,6 +136,12 @@ for i in $(seq 7); do echo "new shade $i polish"; done >"$tmp/seven.txt"
 check "index assign beyond the suffixes" 0 "$bin" index assign --store "$tmp/n" --name lm \
   --items "$tmp/seven.txt"
 expect_in "warns of suffixes beyond the map" "$tmp/err" "beyond the suffixes of map 'lm'"
+# A new keyed item listed twice gets one ID.
+printf 'N9\tshade number 9 polish\nN9\tshade number 9 polish\n' >"$tmp/twice.tsv"
+check "index assign, an item listed twice" 0 "$bin" index assign --store "$tmp/n" --name lm \
+  --items "$tmp/twice.tsv"
+[ "$(cut -f2 "$tmp/out" | sort -u | wc -l)" = 1 ] \
+  || { echo "FAIL an item listed twice got two IDs"; cat "$tmp/out"; fail=1; }
 # A dry run keeps its own checkpoint; a model retrained into the map's checkpoint is refused.
 lm_options=(--levels 1 --codebook-size 2 --lm-epochs 1 --lm-d-model 8 --lm-heads 1
   --lm-encoder-layers 1 --lm-feedforward 16 --lm-tokenizer-vocab 30 --lm-max-text-length 6
