@@ -200,14 +200,27 @@ TEST(ContrastiveLossTest, OnlyAllowedNegativesCount) {
   auto b_other = b.clone();
   b_other[1] = torch::randn({8}) * 5;  // row 1 is not a negative of rows 0 and 2 ...
   b_other[3] = torch::randn({8}) * 5;  // ... but rows 1 and 3 are each other's negatives
-  auto loss_rows_0_2 = [&](const torch::Tensor& bb) {
-    const auto idx = torch::tensor({0, 2}, torch::kLong);
-    return contrastive_loss(a.index_select(0, idx), bb.index_select(0, idx),
-                            allowed.index_select(0, idx).index_select(1, idx), 0.5)
-        .item<double>();
+  // InfoNCE by hand: row i's logits are cos(a_i, b_j) / 0.5 over j = i and the allowed j; the
+  // loss is the mean over rows of log-sum-exp minus the positive's logit.
+  auto by_hand = [&](const torch::Tensor& bb) {
+    double total = 0;
+    for (int64_t i = 0; i < 4; ++i) {
+      double z = 0, positive = 0;
+      for (int64_t j = 0; j < 4; ++j) {
+        if (j != i && !allowed[i][j].item<bool>()) continue;
+        const double logit = (a[i] * bb[j]).sum().item<double>() /
+                             (a[i].norm().item<double>() * bb[j].norm().item<double>()) / 0.5;
+        z += std::exp(logit);
+        if (j == i) positive = logit;
+      }
+      total += std::log(z) - positive;
+    }
+    return total / 4;
   };
-  EXPECT_DOUBLE_EQ(loss_rows_0_2(b), loss_rows_0_2(b_other));
-  EXPECT_NE(base, contrastive_loss(a, b_other, allowed, 0.5).item<double>());
+  EXPECT_NEAR(base, by_hand(b), 1e-5);
+  const double other = contrastive_loss(a, b_other, allowed, 0.5).item<double>();
+  EXPECT_NEAR(other, by_hand(b_other), 1e-5);
+  EXPECT_NE(base, other);
   // No negative at all: zero loss.
   const auto alone = torch::zeros({4, 4}, torch::kBool);
   EXPECT_NEAR(contrastive_loss(a, b, alone, 0.5).item<double>(), 0.0, 1e-6);
@@ -329,12 +342,20 @@ TEST(LMIndexerResumeTest, ResumedRunEqualsUninterruptedRun) {
   std::remove(ckpt.c_str());
   LMIndexerOptions interrupted = o;
   interrupted.checkpoint_path = ckpt;
-  interrupted.stop_after_epochs = 2;  // stops inside position 1's joint phase (optimizer state)
+  // 4 warm-up epochs and 2 joint ones per position: 5 epochs stop inside position 1's joint phase
+  // (the codebook exists and is in the optimizer state) ...
+  interrupted.stop_after_epochs = 5;
   LMIndexer first = LMIndexer::train(c.texts, interrupted);
   EXPECT_FALSE(first.complete());
-  interrupted.stop_after_epochs = 2;  // then at the start of position 2
+  EXPECT_EQ(first.trainer().state().position, 0);
+  EXPECT_EQ(first.trainer().state().phase, LMIndexerPhase::kJoint);
+  EXPECT_EQ(first.trainer().state().epoch, 1);
+  interrupted.stop_after_epochs = 1;  // ... and 1 more at the start of position 2
   LMIndexer second = LMIndexer::train(c.texts, interrupted);
   EXPECT_FALSE(second.complete());
+  EXPECT_EQ(second.trainer().state().position, 1);
+  EXPECT_EQ(second.trainer().state().phase, LMIndexerPhase::kWarmup);
+  EXPECT_EQ(second.trainer().state().epoch, 0);
   interrupted.stop_after_epochs = 0;
   LMIndexer resumed = LMIndexer::train(c.texts, interrupted);
   ASSERT_TRUE(resumed.complete());
