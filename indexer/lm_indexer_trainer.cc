@@ -362,14 +362,14 @@ LMIndexerEpochStats LMIndexerTrainer::train_epoch(int64_t position, LMIndexerPha
     if (options_.grad_clip > 0)
       torch::nn::utils::clip_grad_norm_(optimizer_->param_groups()[0].params(), options_.grad_clip);
     optimizer_->step();
-    sum_rec += reconstruction.item<double>() * B;
+    sum_rec += reconstruction.item<double>() * double(targets.size(0));  // per masked token
     sum_con += contrastive.item<double>() * B;
     sum_com += commitment.item<double>() * B;
     correct += (logits.argmax(1) == targets).sum().item<double>();
     masked_total += double(targets.size(0));
     seen += B;
     char extra[160];
-    std::snprintf(extra, sizeof(extra), "recon=%.4f con=%.4f commit=%.4f", sum_rec / seen,
+    std::snprintf(extra, sizeof(extra), "recon=%.4f con=%.4f commit=%.4f", sum_rec / masked_total,
                   sum_con / seen, sum_com / seen);
     progress.add(uint64_t(B), extra);
   }
@@ -377,7 +377,7 @@ LMIndexerEpochStats LMIndexerTrainer::train_epoch(int64_t position, LMIndexerPha
   st.position = uint32_t(position);
   st.phase = phase_name(phase);
   st.epoch = uint32_t(epoch);
-  st.reconstruction = sum_rec / std::max<int64_t>(1, seen);
+  st.reconstruction = sum_rec / std::max(1.0, masked_total);
   st.contrastive = sum_con / std::max<int64_t>(1, seen);
   st.commitment = sum_com / std::max<int64_t>(1, seen);
   st.masked_accuracy = correct / std::max(1.0, masked_total);
